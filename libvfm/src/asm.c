@@ -1,0 +1,2 @@
+/* asm.c - being written */
+typedef int vfm_stub_asm;

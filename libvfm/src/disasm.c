@@ -1,0 +1,2 @@
+/* disasm.c - being written */
+typedef int vfm_stub_disasm;

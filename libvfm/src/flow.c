@@ -1,0 +1,2 @@
+/* flow.c - being written */
+typedef int vfm_stub_flow;

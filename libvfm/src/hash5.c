@@ -1,0 +1,2 @@
+/* hash5.c - being written */
+typedef int vfm_stub_hash5;

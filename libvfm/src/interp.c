@@ -1,0 +1,2 @@
+/* interp.c - being written */
+typedef int vfm_stub_interp;

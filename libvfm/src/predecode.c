@@ -1,0 +1,2 @@
+/* predecode.c - being written */
+typedef int vfm_stub_predecode;

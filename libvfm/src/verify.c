@@ -1,0 +1,2 @@
+/* verify.c - being written */
+typedef int vfm_stub_verify;

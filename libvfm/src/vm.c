@@ -1,0 +1,2 @@
+/* vm.c - being written */
+typedef int vfm_stub_vm;
