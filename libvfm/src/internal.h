@@ -119,7 +119,7 @@ void vfmi_prog_free(vfmi_prog_t *prog);
 typedef struct vfmi_ctx {
     const uint8_t *pkt;
     size_t len;
-    uint64_t *stack;                 /* VFM_STACK_MAX values */
+    uint64_t *stack;                 /* VFM_STACK_MAX + 1 values */
     vfmi_flow_table_t *flow;
     const vfm_helper_t *helpers;     /* VFM_HELPERS_MAX entries */
     int linktype;
@@ -142,7 +142,7 @@ struct vfm_state {
     int linktype;
     uint32_t loop_limit;
     vfm_diag_t diag;                  /* last error */
-    uint64_t stack[VFM_STACK_MAX];
+    uint64_t stack[VFM_STACK_MAX + 1]; /* +1: the interpreter's scratch slot */
 };
 
 #endif /* VFM_INTERNAL_H */

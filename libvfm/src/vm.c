@@ -1,2 +1,285 @@
-/* vm.c - being written */
-typedef int vfm_stub_vm;
+/*
+ * vm.c - the public API: VM lifetime, loading (always through the verifier),
+ * running, settings.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "interp.h"
+
+vfm_state_t *vfm_create(void)
+{
+    vfm_state_t *vm = calloc(1, sizeof *vm);
+    if (!vm)
+        return NULL;
+    vm->linktype = 1; /* Ethernet, as the manual's offsets assume */
+    vm->diag.pc = VFM_NO_PC;
+    return vm;
+}
+
+static void unload(vfm_state_t *vm)
+{
+    free(vm->code);
+    vfmi_proof_free(&vm->proof);
+    vfmi_prog_free(vm->prog);
+    vm->code = NULL;
+    vm->prog = NULL;
+    vm->code_len = 0;
+}
+
+void vfm_destroy(vfm_state_t *vm)
+{
+    if (!vm)
+        return;
+    unload(vm);
+    vfmi_flow_destroy(vm->flow);
+    free(vm);
+}
+
+static vfm_verify_opts_t policy_of(const vfm_state_t *vm)
+{
+    vfm_verify_opts_t o = {.allow_loops = vm->loop_limit > 0,
+                           .helpers = vm->helpers,
+                           .nhelpers = VFM_HELPERS_MAX};
+    return o;
+}
+
+static int set_error(vfm_state_t *vm, int code, const char *msg)
+{
+    return vfmi_fail(&vm->diag, code, VFM_NO_PC, "%s", msg);
+}
+
+int vfm_load_program(vfm_state_t *vm, const uint8_t *program, uint32_t len)
+{
+    if (!vm)
+        return VFM_ERROR_INVALID_ARGUMENT;
+    const uint8_t *code;
+    uint32_t code_len;
+    char why[sizeof vm->diag.msg];
+    int rc = vfm_bytecode_parse(program, len, &code, &code_len, why, sizeof why);
+    if (rc)
+        return set_error(vm, rc, why);
+
+    vfm_verify_opts_t opts = policy_of(vm);
+    vfmi_proof_t proof;
+    if ((rc = vfmi_verify(code, code_len, &opts, &proof, &vm->diag)))
+        return rc;
+
+    uint8_t *copy = malloc(code_len);
+    vfmi_prog_t *prog = NULL;
+    if (!copy || vfmi_predecode(code, &proof, &opts, true, &prog)) {
+        free(copy);
+        vfmi_proof_free(&proof);
+        return set_error(vm, VFM_ERROR_NO_MEMORY, "out of memory loading the program");
+    }
+    if (proof.uses_flow && !vm->flow) {
+        vm->flow = vfmi_flow_create(VFM_FLOW_DEFAULT_ENTRIES);
+        if (!vm->flow) {
+            free(copy);
+            vfmi_proof_free(&proof);
+            vfmi_prog_free(prog);
+            return set_error(vm, VFM_ERROR_NO_MEMORY, "out of memory for the flow table");
+        }
+    }
+    memcpy(copy, code, code_len);
+    unload(vm);
+    vm->code = copy;
+    vm->code_len = code_len;
+    vm->proof = proof;
+    vm->prog = prog;
+    vm->diag.code = VFM_SUCCESS;
+    vm->diag.pc = VFM_NO_PC;
+    vm->diag.msg[0] = '\0';
+    return VFM_SUCCESS;
+}
+
+int vfm_load_program_file(vfm_state_t *vm, const char *filename)
+{
+    if (!vm || !filename)
+        return VFM_ERROR_INVALID_ARGUMENT;
+    FILE *f = fopen(filename, "rb");
+    if (!f) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s: %s", filename, strerror(errno));
+        return set_error(vm, VFM_ERROR_IO, msg);
+    }
+    /* Largest legal image: header + code; metadata is not read in version 1 anyway. */
+    size_t cap = VFM_BC_HEADER_SIZE + VFM_CODE_MAX + 1 + (1u << 20);
+    uint8_t *buf = malloc(cap);
+    if (!buf) {
+        fclose(f);
+        return set_error(vm, VFM_ERROR_NO_MEMORY, "out of memory reading the program");
+    }
+    size_t n = fread(buf, 1, cap, f);
+    int rd_err = ferror(f);
+    fclose(f);
+    int rc;
+    if (rd_err) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s: read error", filename);
+        rc = set_error(vm, VFM_ERROR_IO, msg);
+    } else if (n == cap) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s: file too large for a VFM program", filename);
+        rc = set_error(vm, VFM_ERROR_INVALID_PROGRAM, msg);
+    } else {
+        rc = vfm_load_program(vm, buf, (uint32_t)n);
+    }
+    free(buf);
+    return rc;
+}
+
+const char *vfm_last_error(const vfm_state_t *vm)
+{
+    return vm ? vm->diag.msg : "no VM";
+}
+
+const vfm_diag_t *vfm_last_diag(const vfm_state_t *vm)
+{
+    return vm ? &vm->diag : NULL;
+}
+
+int vfm_verify_ex(const uint8_t *program, uint32_t len, const vfm_verify_opts_t *opts,
+                  vfm_diag_t *diag)
+{
+    const uint8_t *code;
+    uint32_t code_len;
+    char why[sizeof diag->msg];
+    int rc = vfm_bytecode_parse(program, len, &code, &code_len, why, sizeof why);
+    if (rc)
+        return vfmi_fail(diag, rc, VFM_NO_PC, "%s", why);
+    return vfmi_verify(code, code_len, opts, NULL, diag);
+}
+
+int vfm_verify(const uint8_t *program, uint32_t len)
+{
+    return vfm_verify_ex(program, len, NULL, NULL);
+}
+
+static int run(vfm_state_t *vm, const vfmi_prog_t *prog, const uint8_t *packet, size_t len,
+               uint64_t *result, vfm_trace_fn fn, void *user)
+{
+    vfmi_ctx_t ctx = {.pkt = packet,
+                      .len = len,
+                      .stack = vm->stack,
+                      .flow = vm->flow,
+                      .helpers = vm->helpers,
+                      .linktype = vm->linktype,
+                      .loop_limit = vm->loop_limit,
+                      .trace = fn,
+                      .trace_user = user};
+    return vfmi_interp(prog, &ctx, result);
+}
+
+int vfm_run(vfm_state_t *vm, const uint8_t *packet, size_t packet_len, uint64_t *result)
+{
+    uint64_t ignored;
+    if (!result)
+        result = &ignored;
+    *result = 0;
+    if (!vm || !vm->prog)
+        return VFM_ERROR_INVALID_PROGRAM;
+    if (!packet && packet_len)
+        return VFM_ERROR_INVALID_ARGUMENT;
+    if (!packet)
+        packet = (const uint8_t *)"";
+    return run(vm, vm->prog, packet, packet_len, result, NULL, NULL);
+}
+
+int vfm_execute_len(vfm_state_t *vm, const uint8_t *packet, size_t packet_len)
+{
+    uint64_t v;
+    int rc = vfm_run(vm, packet, packet_len, &v);
+    if (rc < 0)
+        return rc;
+    return v > INT32_MAX ? INT32_MAX : (int)v;
+}
+
+int vfm_execute(vfm_state_t *vm, const uint8_t *packet, uint16_t packet_len)
+{
+    return vfm_execute_len(vm, packet, packet_len);
+}
+
+int vfm_trace(vfm_state_t *vm, const uint8_t *packet, size_t packet_len, uint64_t *result,
+              vfm_trace_fn fn, void *user)
+{
+    uint64_t ignored;
+    if (!result)
+        result = &ignored;
+    *result = 0;
+    if (!vm || !vm->prog)
+        return VFM_ERROR_INVALID_PROGRAM;
+    if (!fn || (!packet && packet_len))
+        return VFM_ERROR_INVALID_ARGUMENT;
+    if (!packet)
+        packet = (const uint8_t *)"";
+    /* Unfused, so the callback sees every original instruction. */
+    vfm_verify_opts_t opts = policy_of(vm);
+    vfmi_prog_t *prog;
+    if (vfmi_predecode(vm->code, &vm->proof, &opts, false, &prog))
+        return VFM_ERROR_NO_MEMORY;
+    int rc = run(vm, prog, packet, packet_len, result, fn, user);
+    vfmi_prog_free(prog);
+    return rc;
+}
+
+int vfm_set_loop_limit(vfm_state_t *vm, uint32_t max_back_jumps)
+{
+    if (!vm)
+        return VFM_ERROR_INVALID_ARGUMENT;
+    vm->loop_limit = max_back_jumps;
+    return VFM_SUCCESS;
+}
+
+int vfm_set_linktype(vfm_state_t *vm, int linktype)
+{
+    if (!vm)
+        return VFM_ERROR_INVALID_ARGUMENT;
+    if (!vfmi_linktype_supported(linktype))
+        return vfmi_fail(&vm->diag, VFM_ERROR_UNSUPPORTED, VFM_NO_PC,
+                         "linktype %d is not supported by HASH5", linktype);
+    vm->linktype = linktype;
+    return VFM_SUCCESS;
+}
+
+int vfm_register_helper(vfm_state_t *vm, uint16_t id, const vfm_helper_t *helper)
+{
+    if (!vm || !helper || !helper->fn || id >= VFM_HELPERS_MAX ||
+        helper->pops > VFM_HELPER_ARGS_MAX || helper->pushes > 1)
+        return VFM_ERROR_INVALID_ARGUMENT;
+    vm->helpers[id] = *helper;
+    return VFM_SUCCESS;
+}
+
+int vfm_flow_table_init(vfm_state_t *vm, uint32_t size)
+{
+    if (!vm || size == 0 || size > VFM_FLOW_MAX_ENTRIES)
+        return VFM_ERROR_INVALID_ARGUMENT;
+    vfmi_flow_table_t *t = vfmi_flow_create(size);
+    if (!t)
+        return VFM_ERROR_NO_MEMORY;
+    if (vm->flow) {
+        vfmi_flow_rehash(t, vm->flow);
+        vfmi_flow_destroy(vm->flow);
+    }
+    vm->flow = t;
+    return VFM_SUCCESS;
+}
+
+void vfm_flow_table_clear(vfm_state_t *vm)
+{
+    if (vm && vm->flow)
+        vfmi_flow_clear(vm->flow);
+}
+
+void vfm_flow_table_stats(const vfm_state_t *vm, vfm_flow_stats_t *stats)
+{
+    if (!stats)
+        return;
+    memset(stats, 0, sizeof *stats);
+    if (vm && vm->flow)
+        vfmi_flow_stats(vm->flow, stats);
+}
