@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install what VFM needs to build and test on Debian 12, from Debian's packages.
+# Idempotent: does nothing (not even `apt-get update`) when all are present.
+# The one list of build/test dependencies: .ci/run and the README commands use it.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git   # toolchain (a minimal Debian has none)
+  libpcap-dev                            # capture reading, bpf_filter for comparisons
+  libcunit1-dev                          # unit tests
+  tcpdump                                # the reference the tests compare against
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+  else
+    echo "install-deps: missing packages (${missing[*]}) and not root; run as root" >&2
+    exit 1
+  fi
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -q
+"${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

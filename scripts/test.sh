@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# README command 2: install dependencies, then build and run the whole test
+# suite twice: an optimised build, and an ASan+UBSan build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+jobs=$(nproc)
+
+run_suite() { # name, build dir, cmake args...
+  local name=$1 dir=$2
+  shift 2
+  echo "==== $name build ($dir)"
+  cmake -S . -B "$dir" "$@"
+  cmake --build "$dir" -j "$jobs"
+  (cd "$dir" && ctest --output-on-failure -j "$jobs")
+}
+
+run_suite release build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite sanitizer build-asan -DCMAKE_BUILD_TYPE=Debug -DVFM_SANITIZE=ON -DVFM_BUILD_BENCH=OFF
+echo "==== all suites passed"
