@@ -13,13 +13,23 @@
 #define VFMI_UNLIKELY(x) (x)
 #endif
 
-static inline uint64_t vfmi_be8(const uint8_t *p) { return p[0]; }
-static inline uint64_t vfmi_be16(const uint8_t *p) { return (uint64_t)p[0] << 8 | p[1]; }
-static inline uint64_t vfmi_be32(const uint8_t *p)
+/* Big-endian loads, named after the opcode that uses them. */
+static inline uint64_t vfmi_load_LD8(const uint8_t *p) { return p[0]; }
+static inline uint64_t vfmi_load_LD16(const uint8_t *p) { return (uint64_t)p[0] << 8 | p[1]; }
+static inline uint64_t vfmi_load_LD32(const uint8_t *p)
 {
     return (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
 }
-static inline uint64_t vfmi_be64(const uint8_t *p) { return vfmi_be32(p) << 32 | vfmi_be32(p + 4); }
+static inline uint64_t vfmi_load_LD64(const uint8_t *p)
+{
+    return vfmi_load_LD32(p) << 32 | vfmi_load_LD32(p + 4);
+}
+
+/* Jump conditions, named after the opcode (a = below top / loaded, b = top / constant). */
+#define VFMI_X_(name, op)                                                                  \
+    static inline bool vfmi_cond_##name(uint64_t a, uint64_t b) { return a op b; }
+VFMI_CONDS(VFMI_X_)
+#undef VFMI_X_
 
 /* Hand the trace callback the stack as an array, bottom first. */
 static void trace_step(vfmi_ctx_t *ctx, uint32_t pc, const uint64_t *stk, const uint64_t *sp,

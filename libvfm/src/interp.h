@@ -19,6 +19,21 @@
 #define VFMI_ALU_K(X) \
     X(ADD) X(SUB) X(MUL) X(DIV) X(MOD) X(AND) X(OR) X(XOR) X(SHL) X(SHR)
 
+/* PUSH k; CMP -> compare with a constant, push 0/1. */
+#define VFMI_CMP_K(X) X(EQ, ==) X(NE, !=) X(GT, >) X(LT, <) X(GE, >=) X(LE, <=)
+
+/* LDn k1; PUSH m; AND; JNZ|JZ -> test bits (JSET: any set, JCLR: all clear). */
+#define VFMI_LD_TEST(X)                                                                    \
+    X(LD8, JSET, JNZ, != 0) X(LD8, JCLR, JZ, == 0) X(LD16, JSET, JNZ, != 0)                \
+    X(LD16, JCLR, JZ, == 0) X(LD32, JSET, JNZ, != 0) X(LD32, JCLR, JZ, == 0)               \
+    X(LD64, JSET, JNZ, != 0) X(LD64, JCLR, JZ, == 0)
+
+/* Bytes read by each constant-offset load. */
+#define VFMI_NB_LD8 1
+#define VFMI_NB_LD16 2
+#define VFMI_NB_LD32 4
+#define VFMI_NB_LD64 8
+
 /* LDn k1; PUSH k2; Jcc -> one op per load size and condition. */
 #define VFMI_LD_J_K(X)                                                                     \
     X(LD8, JEQ) X(LD8, JNE) X(LD8, JGT) X(LD8, JLT) X(LD8, JGE) X(LD8, JLE)                \
@@ -33,6 +48,7 @@ typedef enum vfmi_iop {
     VFMI_IOP_DROPN, /* drop a values (edge fix-up at a join) */
     VFMI_IOP_LOOP,  /* count a backward jump against the loop limit, then go to a */
     VFMI_IOP_RET_K, /* PUSH k; RET */
+    VFMI_IOP_LDIHL, /* LD8 k; PUSH 15; AND; PUSH 2; SHL (or PUSH 4; MUL): IPv4 header length */
 #define VFMI_X_(name, op) VFMI_IOP_##name##_K,
     VFMI_CONDS(VFMI_X_)
 #undef VFMI_X_
@@ -42,6 +58,12 @@ typedef enum vfmi_iop {
 #define VFMI_X_(ld, j) VFMI_IOP_##ld##_##j##_K,
     VFMI_LD_J_K(VFMI_X_)
 #undef VFMI_X_
+#define VFMI_X_(name, op) VFMI_IOP_##name##_K,
+    VFMI_CMP_K(VFMI_X_)
+#undef VFMI_X_
+#define VFMI_X_(l, t, j, test) VFMI_IOP_##l##_##t,
+    VFMI_LD_TEST(VFMI_X_)
+#undef VFMI_X_
     VFMI_IOP_COUNT
 } vfmi_iop_t;
 
@@ -49,7 +71,7 @@ typedef enum vfmi_iop {
 
 typedef struct vfmi_pinsn {
     uint16_t op;  /* vfmi_iop_t */
-    uint16_t n;   /* DROPN: values to drop; CALL: pops; LDn_Jcc_K: packet offset */
+    uint16_t n;   /* DROPN: values to drop; CALL: pops; LDn_Jcc_K, LDn_JSET/JCLR: packet offset */
     uint32_t a;   /* packet offset, jump target index, helper id */
     uint64_t k;   /* immediate; CALL: pushes */
     uint32_t pc;  /* original pc, VFMI_NO_PC for fix-ups */

@@ -19,6 +19,13 @@ static int VFMI_FN(const vfmi_prog_t *prog, vfmi_ctx_t *ctx, uint64_t *result)
         [VFMI_IOP_DROPN] = &&L_DROPN,
         [VFMI_IOP_LOOP] = &&L_LOOP,
         [VFMI_IOP_RET_K] = &&L_RET_K,
+        [VFMI_IOP_LDIHL] = &&L_LDIHL,
+#define VFMI_X_(name, o) [VFMI_IOP_##name##_K] = &&L_##name##_K,
+        VFMI_CMP_K(VFMI_X_)
+#undef VFMI_X_
+#define VFMI_X_(l, t, j, test) [VFMI_IOP_##l##_##t] = &&L_##l##_##t,
+        VFMI_LD_TEST(VFMI_X_)
+#undef VFMI_X_
 #define VFMI_X_(name, o) [VFMI_IOP_##name##_K] = &&L_##name##_K,
         VFMI_CONDS(VFMI_X_)
 #undef VFMI_X_
@@ -84,32 +91,37 @@ dispatch:
 #endif
 
     /* ---- packet loads ---- */
-#define LD_K(sz, nb, fn)                                                                   \
-    OP(LD##sz) {                                                                           \
-        CHECK_K(ip->a, nb);                                                                \
-        PUSHV(fn(pkt + ip->a));                                                            \
+#define LD_K(l)                                                                            \
+    OP(l) {                                                                                \
+        CHECK_K(ip->a, VFMI_NB_##l);                                                       \
+        PUSHV(vfmi_load_##l(pkt + ip->a));                                                 \
         NEXT();                                                                            \
     }
-    LD_K(8, 1, vfmi_be8)
-    LD_K(16, 2, vfmi_be16)
-    LD_K(32, 4, vfmi_be32)
-    LD_K(64, 8, vfmi_be64)
+    LD_K(LD8)
+    LD_K(LD16)
+    LD_K(LD32)
+    LD_K(LD64)
 #undef LD_K
     /* Offset = popped value + k: overflow-safe as `n > len - off`. */
-#define LDX(sz, nb, fn)                                                                    \
-    OP(LDX##sz) {                                                                          \
-        if (VFMI_UNLIKELY(tos > len || (uint64_t)ip->a + (nb) > len - tos))                \
+#define LDX(l)                                                                             \
+    OP(LDX##l) {                                                                           \
+        if (VFMI_UNLIKELY(tos > len || (uint64_t)ip->a + VFMI_NB_LD##l > len - tos))       \
             goto bounds;                                                                   \
-        tos = fn(pkt + tos + ip->a);                                                       \
+        tos = vfmi_load_LD##l(pkt + tos + ip->a);                                          \
         NEXT();                                                                            \
     }
-    LDX(8, 1, vfmi_be8)
-    LDX(16, 2, vfmi_be16)
-    LDX(32, 4, vfmi_be32)
-    LDX(64, 8, vfmi_be64)
+    LDX(8)
+    LDX(16)
+    LDX(32)
+    LDX(64)
 #undef LDX
     OP(LEN) {
         PUSHV(len);
+        NEXT();
+    }
+    OP(LDIHL) {
+        CHECK_K(ip->a, 1);
+        PUSHV((uint64_t)(pkt[ip->a] & 0x0f) << 2);
         NEXT();
     }
 
@@ -196,6 +208,10 @@ dispatch:
         a = *--sp;                                                                         \
         tos = a op b;                                                                      \
         NEXT();                                                                            \
+    }                                                                                      \
+    OP(name##_K) {                                                                         \
+        tos = tos op ip->k;                                                                \
+        NEXT();                                                                            \
     }
     CMP(EQ, ==)
     CMP(NE, !=)
@@ -233,26 +249,25 @@ dispatch:
     }
     VFMI_CONDS(JCC)
 #undef JCC
-#define LD_JCC(l, j, nb, fn, op)                                                           \
+    /* LDn k1; PUSH k2; Jcc -- one handler per row of VFMI_LD_J_K. */
+#define LD_JCC(l, j)                                                                       \
     OP(l##_##j##_K) {                                                                      \
-        CHECK_K(ip->n, nb);                                                                \
-        if (fn(pkt + ip->n) op ip->k)                                                      \
+        CHECK_K(ip->n, VFMI_NB_##l);                                                       \
+        if (vfmi_cond_##j(vfmi_load_##l(pkt + ip->n), ip->k))                              \
             JUMP();                                                                        \
         NEXT();                                                                            \
     }
-#define LD_JCC_ALL(l, nb, fn)                                                              \
-    LD_JCC(l, JEQ, nb, fn, ==)                                                             \
-    LD_JCC(l, JNE, nb, fn, !=)                                                             \
-    LD_JCC(l, JGT, nb, fn, >)                                                              \
-    LD_JCC(l, JLT, nb, fn, <)                                                              \
-    LD_JCC(l, JGE, nb, fn, >=)                                                             \
-    LD_JCC(l, JLE, nb, fn, <=)
-    LD_JCC_ALL(LD8, 1, vfmi_be8)
-    LD_JCC_ALL(LD16, 2, vfmi_be16)
-    LD_JCC_ALL(LD32, 4, vfmi_be32)
-    LD_JCC_ALL(LD64, 8, vfmi_be64)
-#undef LD_JCC_ALL
+    VFMI_LD_J_K(LD_JCC)
 #undef LD_JCC
+#define LD_TEST(l, t, j, test)                                                             \
+    OP(l##_##t) {                                                                          \
+        CHECK_K(ip->n, VFMI_NB_##l);                                                       \
+        if ((vfmi_load_##l(pkt + ip->n) & ip->k) test)                                     \
+            JUMP();                                                                        \
+        NEXT();                                                                            \
+    }
+    VFMI_LD_TEST(LD_TEST)
+#undef LD_TEST
     OP(JZ) {
         a = tos;
         tos = *--sp;

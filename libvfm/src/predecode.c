@@ -9,8 +9,9 @@
  *   - a backward jump goes through a LOOP trampoline that charges the loop
  *     limit, so forward jumps (all of them, by default) pay nothing.
  * With @p fuse, common sequences become one superinstruction when no jump
- * lands inside them: PUSH k; OP  /  PUSH k; Jcc  /  LDn off; PUSH k; Jcc  /
- * PUSH k; RET.
+ * lands inside them: PUSH k; OP  /  PUSH k; CMP  /  PUSH k; Jcc  /
+ * LDn off; PUSH k; Jcc  /  LDn off; PUSH m; AND; JNZ|JZ  /  PUSH k; RET  /
+ * LD8 off; PUSH 15; AND; PUSH 2; SHL (the IPv4 header length).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,32 @@ static const bool iop_jumps[VFMI_IOP_COUNT] = {
 #define VFMI_X_(l, j) [VFMI_IOP_##l##_##j##_K] = true,
     VFMI_LD_J_K(VFMI_X_)
 #undef VFMI_X_
+#define VFMI_X_(l, t, j, test) [VFMI_IOP_##l##_##t] = true,
+    VFMI_LD_TEST(VFMI_X_)
+#undef VFMI_X_
 };
+
+/* Internal op for "PUSH k; <compare byte>", or 0 if none. */
+static uint16_t cmp_k(uint8_t cmp)
+{
+    switch (cmp) {
+#define VFMI_X_(name, op) case VFM_OP_##name: return VFMI_IOP_##name##_K;
+        VFMI_CMP_K(VFMI_X_)
+#undef VFMI_X_
+    default: return 0;
+    }
+}
+
+/* Internal op for "LDn off; PUSH m; AND; JNZ|JZ", or 0 if none. */
+static uint16_t ld_test(uint8_t ld, uint8_t jump)
+{
+#define VFMI_X_(l, t, j, test)                                                             \
+    if (ld == VFM_OP_##l && jump == VFM_OP_##j)                                             \
+        return VFMI_IOP_##l##_##t;
+    VFMI_LD_TEST(VFMI_X_)
+#undef VFMI_X_
+    return 0;
+}
 
 typedef struct builder {
     const uint8_t *code;
@@ -114,12 +140,61 @@ static bool next_fusable(const builder_t *b, const vfmi_insn_t *in, vfmi_insn_t 
     return vfmi_decode(b->code, b->proof->len, in->next, next) == VFM_SUCCESS;
 }
 
+/* Up to @p max instructions following @p i0 that may fuse with it: run[0] = i0. */
+static unsigned fusable_run(const builder_t *b, const vfmi_insn_t *i0, vfmi_insn_t *run,
+                            unsigned max)
+{
+    unsigned n = 1;
+    run[0] = *i0;
+    while (n < max && next_fusable(b, &run[n - 1], &run[n]))
+        n++;
+    return n;
+}
+
+static bool is_push(const vfmi_insn_t *in, uint64_t k)
+{
+    return (in->info->flags & VFM_F_PUSH) && in->k == k;
+}
+
+/* The longer patterns: IHL scaling and bit tests on a loaded field. */
+static bool emit_long_group(builder_t *b, const vfmi_insn_t *i0, vfmi_insn_t *last)
+{
+    vfmi_insn_t r[5];
+    uint8_t op0 = i0->info->code;
+    if (op0 < VFM_OP_LD8 || op0 > VFM_OP_LD64)
+        return false;
+    unsigned n = fusable_run(b, i0, r, 5);
+    /* LD8 k; PUSH 15; AND; (PUSH 2; SHL | PUSH 4; MUL) */
+    if (op0 == VFM_OP_LD8 && n == 5 && is_push(&r[1], 0x0f) && r[2].info->code == VFM_OP_AND &&
+        ((is_push(&r[3], 2) && r[4].info->code == VFM_OP_SHL) ||
+         (is_push(&r[3], 4) && r[4].info->code == VFM_OP_MUL))) {
+        emit(b, VFMI_IOP_LDIHL, i0->pc)->a = (uint32_t)i0->k;
+        *last = r[4];
+        return true;
+    }
+    /* LDn k; PUSH m; AND; JNZ|JZ */
+    if (n >= 4 && (r[1].info->flags & VFM_F_PUSH) && r[2].info->code == VFM_OP_AND) {
+        uint16_t iop = ld_test(op0, r[3].info->code);
+        if (iop) {
+            vfmi_pinsn_t *p = emit(b, iop, i0->pc);
+            p->n = (uint16_t)i0->k;
+            p->k = r[1].k;
+            note_jump(b, p, &r[3]);
+            *last = r[3];
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Emit the group starting with @p i0; returns its last ISA instruction in *last. */
 static void emit_group(builder_t *b, const vfmi_insn_t *i0, bool fuse, vfmi_insn_t *last)
 {
     vfmi_insn_t i1, i2;
     uint8_t op0 = i0->info->code;
     *last = *i0;
+    if (fuse && emit_long_group(b, i0, last))
+        return;
     if (fuse && (i0->info->flags & VFM_F_PUSH) && next_fusable(b, i0, &i1)) {
         uint8_t op1 = i1.info->code;
         uint16_t iop;
@@ -132,6 +207,11 @@ static void emit_group(builder_t *b, const vfmi_insn_t *i0, bool fuse, vfmi_insn
             vfmi_pinsn_t *p = emit(b, iop, i0->pc);
             p->k = i0->k;
             note_jump(b, p, &i1);
+            *last = i1;
+            return;
+        }
+        if ((iop = cmp_k(op1))) {
+            emit(b, iop, i0->pc)->k = i0->k;
             *last = i1;
             return;
         }
