@@ -4,8 +4,8 @@
  * Syntax (docs/isa.md): one instruction per line, `label:` definitions,
  * `;` or `#` comments, decimal / 0x hex / 0b binary / negative immediates,
  * jump operands as labels or signed numbers (relative to the next
- * instruction).  `PUSH k` picks the shortest PUSH form; `RET k` is sugar for
- * PUSH k; RET.  `CALL name` resolves helper names from the options.
+ * instruction).  `PUSH k` picks the shortest PUSH form (`PUSH64 k` forces the
+ * 8-byte one); `RET k` is sugar for PUSH k; RET.  `CALL name` resolves helper names from the options.
  */
 #ifndef VFM_ASM_H
 #define VFM_ASM_H

@@ -24,7 +24,7 @@
  * Raw code (no header) is accepted too: 0x56 ('V') is not an opcode, so a
  * buffer starting with it can only be a header.
  *
- * Worked example, "LD16 12; PUSH16 0x0800; JNE +2; PUSH8 1; RET; PUSH8 0; RET"
+ * Worked example, "LD16 12; PUSH16 0x0800; JNE +3; PUSH8 1; RET; PUSH8 0; RET"
  * (the IPv4 filter; RET 1 assembles to PUSH8 1; RET):
  *
  *   56 46 4d 42 01 00 00 00  0f 00 00 00 00 00 00 00   header, code_len 15
