@@ -1,0 +1,32 @@
+#!/bin/sh
+# callgrind.sh BENCH [REPS] [vfm-bench input options...]
+#
+# Instructions per packet for every filter and backend, counted by callgrind:
+# the inclusive instruction count of the backend's timed loop (run_vfm,
+# run_bpf, run_c in bench.c) divided by REPS x packets.  The untimed
+# correctness pass is not inside those functions, so it is not counted.
+#   bench/callgrind.sh build/bench/vfm-bench 10
+#   bench/callgrind.sh build/bench/vfm-bench 5 --synth 20000
+set -eu
+bench=${1:?usage: callgrind.sh BENCH [REPS] [-r FILE | --synth N]}
+reps=${2:-10}
+[ $# -ge 2 ] && shift 2 || shift $#
+command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind not found (apt-get install valgrind)" >&2; exit 2; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+filters=$("$bench" --help | sed -n 's/.*--filter NAME  run one filter: //p')
+printf '%-12s %-14s %12s\n' filter backend "instr/pkt"
+for f in $filters; do
+    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" \
+        "$bench" --reps "$reps" --filter "$f" "$@" >"$tmp/out.txt" 2>"$tmp/vg.txt" \
+        || { cat "$tmp/out.txt" "$tmp/vg.txt" >&2; exit 1; }
+    n=$(sed -n 's/^packets: \([0-9]*\) .*/\1/p' "$tmp/out.txt")
+    callgrind_annotate --inclusive=yes "$tmp/cg.out" >"$tmp/ann.txt" 2>/dev/null
+    for b in vfm:vfm-interp bpf:bpf_filter c:c-handwritten; do
+        fn=${b%%:*}
+        ir=$(grep -E "bench\.c:run_${fn} \[" "$tmp/ann.txt" | head -n 1 | awk '{gsub(",", "", $1); print $1}')
+        awk -v f="$f" -v b="${b#*:}" -v ir="${ir:-0}" -v n="$n" -v r="$reps" \
+            'BEGIN { printf "%-12s %-14s %12.1f\n", f, b, ir / (n * r) }'
+    done
+done
