@@ -128,7 +128,10 @@ typedef struct vfmi_ctx {
     void *trace_user;
 } vfmi_ctx_t;
 
-int vfmi_interp(const vfmi_prog_t *prog, vfmi_ctx_t *ctx, uint64_t *result);
+/** Run without tracing (the hot path). */
+int vfmi_interp_fast(const vfmi_prog_t *prog, vfmi_ctx_t *ctx, uint64_t *result);
+/** Run calling ctx->trace before each original instruction. */
+int vfmi_interp_trace(const vfmi_prog_t *prog, vfmi_ctx_t *ctx, uint64_t *result);
 
 /* ---- vm.c ----------------------------------------------------------------- */
 
@@ -142,6 +145,7 @@ struct vfm_state {
     int linktype;
     uint32_t loop_limit;
     vfm_diag_t diag;                  /* last error */
+    vfmi_ctx_t ctx;                   /* everything but the packet, kept in sync by sync_ctx() */
     uint64_t stack[VFM_STACK_MAX + 1]; /* +1: the interpreter's scratch slot */
 };
 

@@ -44,19 +44,14 @@ static void trace_step(vfmi_ctx_t *ctx, uint32_t pc, const uint64_t *stk, const 
     ctx->trace(ctx->trace_user, pc, view, depth);
 }
 
-#define VFMI_FN interp_fast
+#define VFMI_FN vfmi_interp_fast
 #define VFMI_TRACE 0
 #include "interp_body.h"
 #undef VFMI_FN
 #undef VFMI_TRACE
 
-#define VFMI_FN interp_trace
+#define VFMI_FN vfmi_interp_trace
 #define VFMI_TRACE 1
 #include "interp_body.h"
 #undef VFMI_FN
 #undef VFMI_TRACE
-
-int vfmi_interp(const vfmi_prog_t *prog, vfmi_ctx_t *ctx, uint64_t *result)
-{
-    return ctx->trace ? interp_trace(prog, ctx, result) : interp_fast(prog, ctx, result);
-}

@@ -9,7 +9,7 @@
  * pushed at depth 0, so no handler tests for an empty stack (the verifier
  * proved every pop has a value).
  */
-static int VFMI_FN(const vfmi_prog_t *prog, vfmi_ctx_t *ctx, uint64_t *result)
+int VFMI_FN(const vfmi_prog_t *prog, vfmi_ctx_t *ctx, uint64_t *result)
 {
 #if VFMI_COMPUTED_GOTO
     static const void *const labels[VFMI_IOP_COUNT] = {

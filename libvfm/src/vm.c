@@ -10,6 +10,17 @@
 
 #include "interp.h"
 
+/* The per-VM part of the execution context, rebuilt whenever a setting changes. */
+static void sync_ctx(vfm_state_t *vm)
+{
+    vfmi_ctx_t c = {.stack = vm->stack,
+                    .flow = vm->flow,
+                    .helpers = vm->helpers,
+                    .linktype = vm->linktype,
+                    .loop_limit = vm->loop_limit};
+    vm->ctx = c;
+}
+
 vfm_state_t *vfm_create(void)
 {
     vfm_state_t *vm = calloc(1, sizeof *vm);
@@ -17,6 +28,7 @@ vfm_state_t *vfm_create(void)
         return NULL;
     vm->linktype = 1; /* Ethernet, as the manual's offsets assume */
     vm->diag.pc = VFM_NO_PC;
+    sync_ctx(vm);
     return vm;
 }
 
@@ -93,6 +105,7 @@ int vfm_load_program(vfm_state_t *vm, const uint8_t *program, uint32_t len)
     vm->diag.code = VFM_SUCCESS;
     vm->diag.pc = VFM_NO_PC;
     vm->diag.msg[0] = '\0';
+    sync_ctx(vm);
     return VFM_SUCCESS;
 }
 
@@ -159,34 +172,22 @@ int vfm_verify(const uint8_t *program, uint32_t len)
     return vfm_verify_ex(program, len, NULL, NULL);
 }
 
-static int run(vfm_state_t *vm, const vfmi_prog_t *prog, const uint8_t *packet, size_t len,
-               uint64_t *result, vfm_trace_fn fn, void *user)
-{
-    vfmi_ctx_t ctx = {.pkt = packet,
-                      .len = len,
-                      .stack = vm->stack,
-                      .flow = vm->flow,
-                      .helpers = vm->helpers,
-                      .linktype = vm->linktype,
-                      .loop_limit = vm->loop_limit,
-                      .trace = fn,
-                      .trace_user = user};
-    return vfmi_interp(prog, &ctx, result);
-}
-
 int vfm_run(vfm_state_t *vm, const uint8_t *packet, size_t packet_len, uint64_t *result)
 {
     uint64_t ignored;
     if (!result)
         result = &ignored;
-    *result = 0;
-    if (!vm || !vm->prog)
-        return VFM_ERROR_INVALID_PROGRAM;
-    if (!packet && packet_len)
-        return VFM_ERROR_INVALID_ARGUMENT;
-    if (!packet)
+    if (__builtin_expect(!vm || !vm->prog || !packet, 0)) {
+        *result = 0;
+        if (!vm || !vm->prog)
+            return VFM_ERROR_INVALID_PROGRAM;
+        if (packet_len)
+            return VFM_ERROR_INVALID_ARGUMENT;
         packet = (const uint8_t *)"";
-    return run(vm, vm->prog, packet, packet_len, result, NULL, NULL);
+    }
+    vm->ctx.pkt = packet;
+    vm->ctx.len = packet_len;
+    return vfmi_interp_fast(vm->prog, &vm->ctx, result);
 }
 
 int vfm_execute_len(vfm_state_t *vm, const uint8_t *packet, size_t packet_len)
@@ -221,7 +222,12 @@ int vfm_trace(vfm_state_t *vm, const uint8_t *packet, size_t packet_len, uint64_
     vfmi_prog_t *prog;
     if (vfmi_predecode(vm->code, &vm->proof, &opts, false, &prog))
         return VFM_ERROR_NO_MEMORY;
-    int rc = run(vm, prog, packet, packet_len, result, fn, user);
+    vfmi_ctx_t ctx = vm->ctx;
+    ctx.pkt = packet;
+    ctx.len = packet_len;
+    ctx.trace = fn;
+    ctx.trace_user = user;
+    int rc = vfmi_interp_trace(prog, &ctx, result);
     vfmi_prog_free(prog);
     return rc;
 }
@@ -231,6 +237,7 @@ int vfm_set_loop_limit(vfm_state_t *vm, uint32_t max_back_jumps)
     if (!vm)
         return VFM_ERROR_INVALID_ARGUMENT;
     vm->loop_limit = max_back_jumps;
+    sync_ctx(vm);
     return VFM_SUCCESS;
 }
 
@@ -242,6 +249,7 @@ int vfm_set_linktype(vfm_state_t *vm, int linktype)
         return vfmi_fail(&vm->diag, VFM_ERROR_UNSUPPORTED, VFM_NO_PC,
                          "linktype %d is not supported by HASH5", linktype);
     vm->linktype = linktype;
+    sync_ctx(vm);
     return VFM_SUCCESS;
 }
 
@@ -266,6 +274,7 @@ int vfm_flow_table_init(vfm_state_t *vm, uint32_t size)
         vfmi_flow_destroy(vm->flow);
     }
     vm->flow = t;
+    sync_ctx(vm);
     return VFM_SUCCESS;
 }
 
