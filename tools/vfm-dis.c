@@ -35,7 +35,7 @@ static uint32_t find_bad(const uint8_t *code, uint32_t len, uint32_t *ninsns, ch
     while (pc < len) {
         int size = vfm_format_insn(code, len, pc, NULL, 0);
         if (size == VFM_ERROR_INVALID_OPCODE) {
-            snprintf(why, n, "pc %u: invalid opcode 0x%02x", pc, code[pc]);
+            snprintf(why, n, "pc %u: unknown opcode 0x%02x", pc, code[pc]);
             return pc;
         }
         if (size <= 0) {
