@@ -165,6 +165,7 @@ static void verify_depths(verifier_t *v)
     uint32_t nwork = 0;
     v->depth[0] = 0;
     v->maxin[0] = 0;
+    v->flags[0] |= PC_QUEUED;
     v->work[nwork++] = 0;
     while (nwork) {
         uint32_t pc = v->work[--nwork];

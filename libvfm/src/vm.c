@@ -68,6 +68,8 @@ int vfm_load_program(vfm_state_t *vm, const uint8_t *program, uint32_t len)
 {
     if (!vm)
         return VFM_ERROR_INVALID_ARGUMENT;
+    if (!program && len)
+        return set_error(vm, VFM_ERROR_INVALID_ARGUMENT, "program is NULL");
     const uint8_t *code;
     uint32_t code_len;
     char why[sizeof vm->diag.msg];
@@ -179,7 +181,9 @@ int vfm_run(vfm_state_t *vm, const uint8_t *packet, size_t packet_len, uint64_t 
         result = &ignored;
     if (__builtin_expect(!vm || !vm->prog || !packet, 0)) {
         *result = 0;
-        if (!vm || !vm->prog)
+        if (!vm)
+            return VFM_ERROR_INVALID_ARGUMENT;
+        if (!vm->prog)
             return VFM_ERROR_INVALID_PROGRAM;
         if (packet_len)
             return VFM_ERROR_INVALID_ARGUMENT;
@@ -211,7 +215,9 @@ int vfm_trace(vfm_state_t *vm, const uint8_t *packet, size_t packet_len, uint64_
     if (!result)
         result = &ignored;
     *result = 0;
-    if (!vm || !vm->prog)
+    if (!vm)
+        return VFM_ERROR_INVALID_ARGUMENT;
+    if (!vm->prog)
         return VFM_ERROR_INVALID_PROGRAM;
     if (!fn || (!packet && packet_len))
         return VFM_ERROR_INVALID_ARGUMENT;

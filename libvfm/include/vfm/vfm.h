@@ -36,7 +36,7 @@ extern "C" {
 #define VFM_ERROR_IO                 -10 /* a file could not be read */
 #define VFM_ERROR_UNSUPPORTED        -11 /* valid, but not supported by this backend/build */
 #define VFM_ERROR_HELPER             -12 /* unknown helper, or a helper failed */
-#define VFM_ERROR_INVALID_ARGUMENT   -13 /* NULL pointer, out-of-range setting */
+#define VFM_ERROR_INVALID_ARGUMENT   -13 /* NULL VM or buffer, out-of-range setting */
 
 /* Machine limits. */
 #define VFM_STACK_MAX     256     /* 64-bit values */
@@ -119,7 +119,9 @@ int vfm_verify_ex(const uint8_t *program, uint32_t len, const vfm_verify_opts_t 
 /**
  * Run the loaded program on one packet (manual signature).  Returns the RET
  * value clamped to [0, INT32_MAX] (non-zero stays non-zero), or a negative
- * VFM_ERROR_*; an error means "not accepted".
+ * VFM_ERROR_*; an error means "not accepted".  No program loaded:
+ * VFM_ERROR_INVALID_PROGRAM; NULL vm, or NULL packet with a non-zero length:
+ * VFM_ERROR_INVALID_ARGUMENT.
  */
 int vfm_execute(vfm_state_t *vm, const uint8_t *packet, uint16_t packet_len);
 
