@@ -180,6 +180,12 @@ dispatch:
     BINOP(XOR, a ^ b)
     BINOP(SHL, b >= 64 ? 0 : a << b)
     BINOP(SHR, b >= 64 ? 0 : a >> b)
+    BINOP(EQ, a == b)
+    BINOP(NE, a != b)
+    BINOP(GT, a > b)
+    BINOP(LT, a < b)
+    BINOP(GE, a >= b)
+    BINOP(LE, a <= b)
 #undef BINOP
     /* DIV_K/MOD_K never see 0: the predecoder does not fuse PUSH 0. */
 #define DIVOP(name, op)                                                                    \
@@ -202,24 +208,6 @@ dispatch:
         tos = ~tos;
         NEXT();
     }
-#define CMP(name, op)                                                                      \
-    OP(name) {                                                                             \
-        b = tos;                                                                           \
-        a = *--sp;                                                                         \
-        tos = a op b;                                                                      \
-        NEXT();                                                                            \
-    }                                                                                      \
-    OP(name##_K) {                                                                         \
-        tos = tos op ip->k;                                                                \
-        NEXT();                                                                            \
-    }
-    CMP(EQ, ==)
-    CMP(NE, !=)
-    CMP(GT, >)
-    CMP(LT, <)
-    CMP(GE, >=)
-    CMP(LE, <=)
-#undef CMP
 
     /* ---- control flow ---- */
     OP(JMP) {

@@ -1,7 +1,9 @@
 /* case.c - strict parser for .case files (format in case.h). */
 #include <errno.h>
 #include <stdarg.h>
+#include <dirent.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -562,4 +564,28 @@ void vfmt_case_free(vfmt_case_t *c)
     free(c->results);
     free(c->error_msg);
     memset(c, 0, sizeof *c);
+}
+
+int vfmt_case_walk(const char *dir, void (*fn)(void *user, const char *path), void *user)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        size_t nl = strlen(e->d_name);
+        if (S_ISDIR(st.st_mode))
+            vfmt_case_walk(path, fn, user);
+        else if (nl > 5 && strcmp(e->d_name + nl - 5, ".case") == 0)
+            fn(user, path);
+    }
+    closedir(d);
+    return 0;
 }

@@ -76,6 +76,12 @@ int vfmt_case_load(const char *path, vfmt_case_t *c, char *err, size_t err_len);
 void vfmt_case_free(vfmt_case_t *c);
 
 /**
+ * Call @p fn for every *.case file below @p dir (recursively).  Returns -1 if
+ * @p dir cannot be opened, else 0.
+ */
+int vfmt_case_walk(const char *dir, void (*fn)(void *user, const char *path), void *user);
+
+/**
  * Parse hex digits in [s, s+len) ignoring whitespace and "#" comments; the
  * bytes go to a new malloc'ed buffer.  Returns -1 with a reason in @p err
  * (and *bad_line, 0-based line within the text) on a stray character or an

@@ -1,9 +1,7 @@
 /* test_asm.c - the assembler (messages, encodings, syntax) and the disassembler round trip. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "case.h"
 #include "unit.h"
@@ -263,51 +261,32 @@ typedef struct walk {
     unsigned files, tripped, undecodable;
 } walk_t;
 
-static void walk_cases(const char *dir, walk_t *w)
+static void round_trip_case(void *user, const char *path)
 {
-    DIR *d = opendir(dir);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            walk_cases(path, w);
-            continue;
-        }
-        size_t nl = strlen(e->d_name);
-        if (nl < 6 || strcmp(e->d_name + nl - 5, ".case") != 0)
-            continue;
-        vfmt_case_t c;
-        char err[512];
-        if (vfmt_case_load(path, &c, err, sizeof err)) {
-            printf("\n  %s\n", err);
-            CU_FAIL("case file does not parse");
-            continue;
-        }
-        w->files++;
-        const uint8_t *code;
-        uint32_t clen;
-        if (c.code_len && vfm_bytecode_parse(c.code, c.code_len, &code, &clen, NULL, 0) == 0) {
-            if (round_trip(code, clen, path))
-                w->tripped++;
-            else
-                w->undecodable++;
-        }
-        vfmt_case_free(&c);
+    walk_t *w = user;
+    vfmt_case_t c;
+    char err[512];
+    if (vfmt_case_load(path, &c, err, sizeof err)) {
+        printf("\n  %s\n", err);
+        CU_FAIL("case file does not parse");
+        return;
     }
-    closedir(d);
+    w->files++;
+    const uint8_t *code;
+    uint32_t clen;
+    if (c.code_len && vfm_bytecode_parse(c.code, c.code_len, &code, &clen, NULL, 0) == 0) {
+        if (round_trip(code, clen, path))
+            w->tripped++;
+        else
+            w->undecodable++;
+    }
+    vfmt_case_free(&c);
 }
 
 static void test_round_trip_every_case(void)
 {
     walk_t w = {0, 0, 0};
-    walk_cases(VFM_CASES_DIR, &w);
+    CU_ASSERT_EQUAL_FATAL(vfmt_case_walk(VFM_CASES_DIR, round_trip_case, &w), 0);
     printf("(%u case files, %u round trips, %u undecodable) ", w.files, w.tripped, w.undecodable);
     CU_ASSERT(w.files >= 120);
     CU_ASSERT(w.tripped >= 100);

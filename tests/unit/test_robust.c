@@ -8,11 +8,9 @@
  * The seed is fixed, so a failure reproduces; VFM_ROBUST_SEED/VFM_ROBUST_N
  * in the environment explore further.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "case.h"
 #include "unit.h"
@@ -49,35 +47,14 @@ static void corpus_add(corpus_t *c, const uint8_t *code, uint32_t len)
 }
 
 /* Every case program (raw code) seeds the mutator. */
-static void corpus_load_dir(corpus_t *c, const char *dir)
+static void corpus_add_case(void *user, const char *path)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            corpus_load_dir(c, path);
-            continue;
-        }
-        size_t nl = strlen(e->d_name);
-        if (nl < 6 || strcmp(e->d_name + nl - 5, ".case") != 0)
-            continue;
-        vfmt_case_t k;
-        char err[512];
-        if (vfmt_case_load(path, &k, err, sizeof err) == 0) {
-            corpus_add(c, k.code, k.code_len);
-            vfmt_case_free(&k);
-        }
+    vfmt_case_t k;
+    char err[512];
+    if (vfmt_case_load(path, &k, err, sizeof err) == 0) {
+        corpus_add(user, k.code, k.code_len);
+        vfmt_case_free(&k);
     }
-    closedir(d);
 }
 
 static const uint64_t interesting[] = {0, 1, 2, 7, 8, 12, 14, 23, 63, 64, 65, 127, 128, 255,
@@ -321,7 +298,7 @@ static void test_fuzz(void)
     helpers[1] = (vfm_helper_t){"len", 0, 1, h_len, NULL};
 
     corpus_t corpus = {0};
-    corpus_load_dir(&corpus, VFM_CASES_DIR);
+    vfmt_case_walk(VFM_CASES_DIR, corpus_add_case, &corpus);
     vfm_state_t *a = vfm_create(), *b = vfm_create();
     CU_ASSERT_PTR_NOT_NULL_FATAL(a);
     CU_ASSERT_PTR_NOT_NULL_FATAL(b);
