@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tool_util.h"
 #include "filters.h"
 #include "pktset.h"
 #include "vfm/asm.h"
@@ -243,19 +244,6 @@ static void usage(FILE *fp)
                 "Exit status: 0 ok, 1 usage, 2 bad input or filter, 3 backends disagree.\n");
 }
 
-/* getopt_long returned '?' (unknown) or ':' (missing argument). */
-static int bad_option(int c, char **argv)
-{
-    char shortopt[3] = {'-', (char)optopt, '\0'};
-    const char *last = argv[optind - 1];
-    const char *opt = strncmp(last, "--", 2) == 0 ? last : shortopt;
-    if (c == ':')
-        fprintf(stderr, TOOL ": option '%s' needs an argument (try --help)\n", opt);
-    else
-        fprintf(stderr, TOOL ": unknown option '%s' (try --help)\n", opt);
-    return 1;
-}
-
 static int parse_num(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
     char *end = NULL;
@@ -272,6 +260,7 @@ static int parse_num(const char *opt, const char *s, uint64_t min, uint64_t max,
 
 int main(int argc, char **argv)
 {
+    tool_init(TOOL);
     enum { O_SYNTH = 256, O_SEED, O_REPS, O_FILTER, O_CSV, O_HELP, O_VERSION };
     static const struct option longopts[] = {
         {"synth", required_argument, NULL, O_SYNTH},
@@ -317,7 +306,7 @@ int main(int argc, char **argv)
             printf(TOOL " (vfm) %s\n", vfm_version());
             return 0;
         default:
-            return bad_option(c, argv);
+            return tool_bad_option(c, argv);
         }
     }
     if (optind < argc) {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tool_util.h"
 #include "mix.h"
 #include "pcapw.h"
 #include "vfm/version.h"
@@ -35,19 +36,6 @@ static void usage(FILE *fp)
             MAX_COUNT);
 }
 
-/* getopt_long returned '?' (unknown) or ':' (missing argument). */
-static int bad_option(int c, char **argv)
-{
-    char shortopt[3] = {'-', (char)optopt, '\0'};
-    const char *last = argv[optind - 1];
-    const char *opt = strncmp(last, "--", 2) == 0 ? last : shortopt;
-    if (c == ':')
-        fprintf(stderr, TOOL ": option '%s' needs an argument (try --help)\n", opt);
-    else
-        fprintf(stderr, TOOL ": unknown option '%s' (try --help)\n", opt);
-    return 1;
-}
-
 /* Parse an unsigned number (decimal or 0x hex) up to max; 0 on success. */
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
@@ -64,6 +52,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 int main(int argc, char **argv)
 {
+    tool_init(TOOL);
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -102,7 +91,7 @@ int main(int argc, char **argv)
             printf(TOOL " (vfm) " VFM_VERSION_STRING "\n");
             return 0;
         default:
-            return bad_option(c, argv);
+            return tool_bad_option(c, argv);
         }
     }
     if (optind < argc) {

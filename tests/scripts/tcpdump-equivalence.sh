@@ -17,25 +17,8 @@
 
 . "$(dirname "$0")/lib.sh"
 need_env VFM_ASM VFM_TEST VFM_SOURCE_DIR
-OPTIONAL=0
-if [ "${1:-}" = --skip-if-missing ]; then
-    OPTIONAL=1
-    shift
-fi
-DIR=${1:?usage: tcpdump-equivalence.sh [--skip-if-missing] DIR}
-if [ ! -d "$DIR" ]; then
-    if [ "$OPTIONAL" -eq 1 ]; then
-        echo "SKIP: no shared corpus at $DIR"
-        exit 77
-    fi
-    echo "FAIL: no capture directory $DIR"
-    exit 1
-fi
-
-if ! command -v tcpdump >/dev/null 2>&1; then
-    echo "FAIL: tcpdump is not installed (apt-get install tcpdump); it is the reference here"
-    exit 1
-fi
+. "$(dirname "$0")/corpus.sh"
+corpus_args "$@"
 
 # ---- the filter pairs -------------------------------------------------------
 # name | VFM source (file, or inline text) | tcpdump expression

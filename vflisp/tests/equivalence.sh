@@ -20,24 +20,8 @@ set -u
 export LC_ALL=C
 : "${VFLISPC:?set VFLISPC}" "${VFM_TEST:?set VFM_TEST}"
 PAIRS=${VFL_PAIRS:-$(dirname "$0")/equivalence.pairs}
-OPTIONAL=0
-if [ "${1:-}" = --skip-if-missing ]; then
-    OPTIONAL=1
-    shift
-fi
-DIR=${1:?usage: equivalence.sh [--skip-if-missing] DIR}
-if [ ! -d "$DIR" ]; then
-    if [ "$OPTIONAL" -eq 1 ]; then
-        echo "SKIP: no capture directory $DIR"
-        exit 77
-    fi
-    echo "FAIL: no capture directory $DIR"
-    exit 1
-fi
-if ! command -v tcpdump >/dev/null 2>&1; then
-    echo "FAIL: tcpdump is not installed; it is the reference here"
-    exit 1
-fi
+. "$(dirname "$0")/../../tests/scripts/corpus.sh"
+corpus_args "$@"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vfl-equiv.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
