@@ -114,6 +114,8 @@ typedef struct vfmi_prog vfmi_prog_t;
 int vfmi_predecode(const uint8_t *code, const vfmi_proof_t *proof, const vfm_verify_opts_t *opts,
                    bool fuse, vfmi_prog_t **out);
 void vfmi_prog_free(vfmi_prog_t *prog);
+/** Bytes held by @p prog (0 for NULL). */
+size_t vfmi_prog_bytes(const vfmi_prog_t *prog);
 
 /** Everything one execution needs besides the program. */
 typedef struct vfmi_ctx {
@@ -133,6 +135,25 @@ int vfmi_interp_fast(const vfmi_prog_t *prog, vfmi_ctx_t *ctx, uint64_t *result)
 /** Run calling ctx->trace before each original instruction. */
 int vfmi_interp_trace(const vfmi_prog_t *prog, vfmi_ctx_t *ctx, uint64_t *result);
 
+/* ---- jit.c (the rest in jit.h) ------------------------------------------- */
+
+/**
+ * The native entry point.  Same contract as vfmi_interp_fast: returns
+ * VFM_SUCCESS with *result set, or a negative VFM_ERROR_* with *result = 0.
+ * @p ctx supplies the flow table, helpers, linktype and loop limit (ctx->pkt
+ * and ctx->len are not set: the packet comes in the arguments).
+ */
+typedef int (*vfmi_jit_fn)(const uint8_t *pkt, uint64_t len, vfmi_ctx_t *ctx, uint64_t *result);
+
+/** Native code for one program: an RX mapping, never writable and executable at once. */
+typedef struct vfmi_jit {
+    vfmi_jit_fn fn;     /* NULL when not compiled */
+    void *map;
+    size_t map_len;     /* page-rounded */
+    size_t code_len;
+    uint64_t compile_ns;
+} vfmi_jit_t;
+
 /* ---- vm.c ----------------------------------------------------------------- */
 
 struct vfm_state {
@@ -140,6 +161,9 @@ struct vfm_state {
     uint32_t code_len;
     vfmi_proof_t proof;
     vfmi_prog_t *prog;                /* fused, for vfm_run */
+    vfmi_jit_t jit;                   /* native code for the program, when jit_wanted and it compiled */
+    bool jit_wanted;                  /* vfm_enable_jit() was called */
+    char jit_why[160];                /* vfm_jit_status() text */
     vfmi_flow_table_t *flow;
     vfm_helper_t helpers[VFM_HELPERS_MAX];
     int linktype;

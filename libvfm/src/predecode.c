@@ -321,3 +321,8 @@ void vfmi_prog_free(vfmi_prog_t *prog)
 {
     free(prog);
 }
+
+size_t vfmi_prog_bytes(const vfmi_prog_t *prog)
+{
+    return prog ? sizeof *prog + (size_t)prog->n * sizeof prog->insn[0] : 0;
+}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "interp.h"
+#include "jit.h"
 
 /* The per-VM part of the execution context, rebuilt whenever a setting changes. */
 static void sync_ctx(vfm_state_t *vm)
@@ -28,6 +29,7 @@ vfm_state_t *vfm_create(void)
         return NULL;
     vm->linktype = 1; /* Ethernet, as the manual's offsets assume */
     vm->diag.pc = VFM_NO_PC;
+    snprintf(vm->jit_why, sizeof vm->jit_why, "not enabled");
     sync_ctx(vm);
     return vm;
 }
@@ -37,6 +39,7 @@ static void unload(vfm_state_t *vm)
     free(vm->code);
     vfmi_proof_free(&vm->proof);
     vfmi_prog_free(vm->prog);
+    vfmi_jit_free(&vm->jit);
     vm->code = NULL;
     vm->prog = NULL;
     vm->code_len = 0;
@@ -62,6 +65,22 @@ static vfm_verify_opts_t policy_of(const vfm_state_t *vm)
 static int set_error(vfm_state_t *vm, int code, const char *msg)
 {
     return vfmi_fail(&vm->diag, code, VFM_NO_PC, "%s", msg);
+}
+
+/*
+ * Native code for the loaded program.  A program the JIT cannot compile still
+ * loads: it runs on the interpreter, and jit_why says why.
+ */
+static int jit_compile(vfm_state_t *vm)
+{
+    vfmi_jit_free(&vm->jit);
+    vfm_verify_opts_t opts = policy_of(vm);
+    int rc = vfmi_jit_compile(vm->code, &vm->proof, &opts, &vm->jit, vm->jit_why,
+                              sizeof vm->jit_why);
+    if (rc == VFM_SUCCESS)
+        snprintf(vm->jit_why, sizeof vm->jit_why, "%s: %zu bytes of native code",
+                 vfmi_jit_arch(), vm->jit.code_len);
+    return rc == VFM_SUCCESS ? VFM_SUCCESS : VFM_ERROR_UNSUPPORTED;
 }
 
 int vfm_load_program(vfm_state_t *vm, const uint8_t *program, uint32_t len)
@@ -108,6 +127,8 @@ int vfm_load_program(vfm_state_t *vm, const uint8_t *program, uint32_t len)
     vm->diag.pc = VFM_NO_PC;
     vm->diag.msg[0] = '\0';
     sync_ctx(vm);
+    if (vm->jit_wanted)
+        jit_compile(vm);
     return VFM_SUCCESS;
 }
 
@@ -189,6 +210,8 @@ int vfm_run(vfm_state_t *vm, const uint8_t *packet, size_t packet_len, uint64_t 
             return VFM_ERROR_INVALID_ARGUMENT;
         packet = (const uint8_t *)"";
     }
+    if (vm->jit.fn)
+        return vm->jit.fn(packet, packet_len, &vm->ctx, result);
     vm->ctx.pkt = packet;
     vm->ctx.len = packet_len;
     return vfmi_interp_fast(vm->prog, &vm->ctx, result);
@@ -297,4 +320,69 @@ void vfm_flow_table_stats(const vfm_state_t *vm, vfm_flow_stats_t *stats)
     memset(stats, 0, sizeof *stats);
     if (vm && vm->flow)
         vfmi_flow_stats(vm->flow, stats);
+}
+
+/* ---- JIT ------------------------------------------------------------------ */
+
+int vfm_enable_jit(vfm_state_t *vm)
+{
+    if (!vm)
+        return VFM_ERROR_INVALID_ARGUMENT;
+    vm->jit_wanted = true;
+    if (vm->code)
+        return vm->jit.fn ? VFM_SUCCESS : jit_compile(vm);
+    if (!vfmi_jit_arch()) {
+        snprintf(vm->jit_why, sizeof vm->jit_why, "no JIT for this architecture");
+        return VFM_ERROR_UNSUPPORTED;
+    }
+    snprintf(vm->jit_why, sizeof vm->jit_why, "%s: enabled, no program loaded", vfmi_jit_arch());
+    return VFM_SUCCESS;
+}
+
+int vfm_disable_jit(vfm_state_t *vm)
+{
+    if (!vm)
+        return VFM_ERROR_INVALID_ARGUMENT;
+    vm->jit_wanted = false;
+    vfmi_jit_free(&vm->jit);
+    snprintf(vm->jit_why, sizeof vm->jit_why, "not enabled");
+    return VFM_SUCCESS;
+}
+
+int vfm_jit_active(const vfm_state_t *vm)
+{
+    return vm && vm->jit.fn ? 1 : 0;
+}
+
+const char *vfm_jit_status(const vfm_state_t *vm)
+{
+    return vm ? vm->jit_why : "no VM";
+}
+
+void vfm_jit_info(const vfm_state_t *vm, vfm_jit_info_t *info)
+{
+    if (!info)
+        return;
+    memset(info, 0, sizeof *info);
+    info->arch = vfmi_jit_arch();
+    if (!vm || !vm->jit.fn)
+        return;
+    info->active = 1;
+    info->code_bytes = vm->jit.code_len;
+    info->map_bytes = vm->jit.map_len;
+    info->compile_ns = vm->jit.compile_ns;
+}
+
+size_t vfm_memory_usage(const vfm_state_t *vm)
+{
+    if (!vm)
+        return 0;
+    size_t n = sizeof *vm + vm->code_len;
+    if (vm->code)
+        n += (size_t)vm->proof.len * (sizeof *vm->proof.depth + sizeof *vm->proof.pcflags);
+    n += vfmi_prog_bytes(vm->prog);
+    n += vm->jit.map_len;
+    vfm_flow_stats_t st;
+    vfm_flow_table_stats(vm, &st);
+    return n + st.bytes;
 }

@@ -161,6 +161,45 @@ int vfm_set_linktype(vfm_state_t *vm, int linktype);
 /** Register helper @p id (< VFM_HELPERS_MAX) for CALL. Affects later loads. */
 int vfm_register_helper(vfm_state_t *vm, uint16_t id, const vfm_helper_t *helper);
 
+/* ---- JIT ------------------------------------------------------------------ */
+
+/**
+ * Run this VM's programs as native code (x86-64 and AArch64).  The request
+ * stays for later loads: call it before or after vfm_load_program().  Returns
+ * VFM_SUCCESS when the JIT is in use for the loaded program (or, with none
+ * loaded, is available on this machine), VFM_ERROR_UNSUPPORTED when the
+ * program keeps running on the interpreter (vfm_jit_status() says why: no JIT
+ * for this architecture, a construct the JIT does not compile, executable
+ * memory refused, ...).  Results and error codes never depend on the backend.
+ */
+int vfm_enable_jit(vfm_state_t *vm);
+
+/** Back to the interpreter for this and later programs. */
+int vfm_disable_jit(vfm_state_t *vm);
+
+/** 1 when the loaded program runs as native code, else 0. */
+int vfm_jit_active(const vfm_state_t *vm);
+
+/**
+ * One line on the JIT for this VM, e.g. "x86-64: 212 bytes of native code",
+ * "not enabled", "no JIT for this architecture", "pc 12: ...: not compiled".
+ */
+const char *vfm_jit_status(const vfm_state_t *vm);
+
+typedef struct vfm_jit_info {
+    int active;            /* as vfm_jit_active() */
+    const char *arch;      /* "x86-64", "arm64", or NULL when no JIT is built for this machine */
+    size_t code_bytes;     /* native code emitted */
+    size_t map_bytes;      /* executable memory held (page-rounded) */
+    uint64_t compile_ns;   /* time the last compilation took */
+} vfm_jit_info_t;
+
+/** Figures for the loaded program's native code (zeroes when inactive). */
+void vfm_jit_info(const vfm_state_t *vm, vfm_jit_info_t *info);
+
+/** Bytes of memory this VM holds: state, program, interpreter form, native code, flow table. */
+size_t vfm_memory_usage(const vfm_state_t *vm);
+
 /* ---- flow table ----------------------------------------------------------- */
 
 #define VFM_FLOW_DEFAULT_ENTRIES 4096u
