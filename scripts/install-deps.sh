@@ -9,6 +9,9 @@ packages=(
   libpcap-dev                            # capture reading, bpf_filter for comparisons
   libcunit1-dev                          # unit tests
   tcpdump                                # the reference the tests compare against
+  libwireshark-dev wireshark-dev tshark  # the Wireshark plugin and its tests
+  qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross  # ARM64 JIT, tested under qemu
+  iproute2 strace                        # live capture tests in a network namespace
 )
 
 missing=()
