@@ -32,6 +32,9 @@ static void usage(void)
            "  -n, --packets N        process only the first N packets\n"
            "  -L, --allow-loops N    accept backward jumps, at most N taken per packet\n"
            "  -F, --flow-size N      flow table entries (default %u when the filter uses it)\n"
+           "      --jit              run the filter as native code (x86-64, arm64); where the\n"
+           "                         JIT cannot, say why on stderr and use the interpreter\n"
+           "                         (--trace always single-steps the interpreter)\n"
            "  -h, --help             show this help and exit\n"
            "      --version          show the version and exit\n"
            "\n"
@@ -42,7 +45,7 @@ static void usage(void)
 }
 
 typedef struct options {
-    bool count, stats, verbose, trace;
+    bool count, stats, verbose, trace, jit;
     bool have_limit;
     uint32_t limit;      /* -n */
     uint32_t loop_limit; /* --allow-loops, 0 = none */
@@ -226,6 +229,7 @@ static void print_stats(const vfm_state_t *vm, const totals_t *t)
                (double)t->run_ns / (double)t->timed, t->timed, (double)t->run_ns / 1e6);
     else
         printf("time: not measured%s\n", t->packets ? " (--trace)" : ": no packets");
+    printf("engine: %s\n", vfm_jit_active(vm) ? vfm_jit_status(vm) : "interpreter");
     vfm_flow_stats_t fs;
     vfm_flow_table_stats(vm, &fs);
     if (fs.capacity)
@@ -276,6 +280,9 @@ static vfm_state_t *setup_vm(const options_t *o, const char *filter, const uint8
         tool_err("%s: %s", filter, why && why[0] ? why : "cannot load the program");
         goto fail;
     }
+    /* Not fatal: the results are the same on the interpreter. */
+    if (o->jit && vfm_enable_jit(vm) != VFM_SUCCESS)
+        tool_err("JIT not used: %s", vfm_jit_status(vm));
     return vm;
 fail:
     vfm_destroy(vm);
@@ -284,7 +291,7 @@ fail:
 
 static int parse_args(int argc, char **argv, options_t *o)
 {
-    enum { OPT_VERSION = 256 };
+    enum { OPT_VERSION = 256, OPT_JIT };
     static const struct option longopts[] = {
         {"count", no_argument, NULL, 'c'},
         {"stats", no_argument, NULL, 's'},
@@ -293,6 +300,7 @@ static int parse_args(int argc, char **argv, options_t *o)
         {"packets", required_argument, NULL, 'n'},
         {"allow-loops", required_argument, NULL, 'L'},
         {"flow-size", required_argument, NULL, 'F'},
+        {"jit", no_argument, NULL, OPT_JIT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -322,6 +330,7 @@ static int parse_args(int argc, char **argv, options_t *o)
             if (o->flow_size == 0)
                 return tool_usage_error("--flow-size: N must be at least 1");
             break;
+        case OPT_JIT: o->jit = true; break;
         case 'h': usage(); return -1;
         case OPT_VERSION: tool_version(); return -1;
         default: return tool_bad_option(c, argv);

@@ -195,12 +195,14 @@ int vfm_verify(const uint8_t *program, uint32_t len)
     return vfm_verify_ex(program, len, NULL, NULL);
 }
 
-int vfm_run(vfm_state_t *vm, const uint8_t *packet, size_t packet_len, uint64_t *result)
+/* vfm_run's unusual cases: NULL arguments, no program, the empty packet. */
+static __attribute__((noinline)) int run_checked(vfm_state_t *vm, const uint8_t *packet,
+                                                 size_t packet_len, uint64_t *result)
 {
     uint64_t ignored;
     if (!result)
         result = &ignored;
-    if (__builtin_expect(!vm || !vm->prog || !packet, 0)) {
+    if (!vm || !vm->prog || !packet) {
         *result = 0;
         if (!vm)
             return VFM_ERROR_INVALID_ARGUMENT;
@@ -215,6 +217,21 @@ int vfm_run(vfm_state_t *vm, const uint8_t *packet, size_t packet_len, uint64_t 
     vm->ctx.pkt = packet;
     vm->ctx.len = packet_len;
     return vfmi_interp_fast(vm->prog, &vm->ctx, result);
+}
+
+int vfm_run(vfm_state_t *vm, const uint8_t *packet, size_t packet_len, uint64_t *result)
+{
+    /* The per-packet path: no frame, so both engines are entered by a tail jump. */
+    if (__builtin_expect(vm && packet && result, 1)) {
+        if (vm->jit.fn)
+            return vm->jit.fn(packet, packet_len, &vm->ctx, result);
+        if (vm->prog) {
+            vm->ctx.pkt = packet;
+            vm->ctx.len = packet_len;
+            return vfmi_interp_fast(vm->prog, &vm->ctx, result);
+        }
+    }
+    return run_checked(vm, packet, packet_len, result);
 }
 
 int vfm_execute_len(vfm_state_t *vm, const uint8_t *packet, size_t packet_len)

@@ -6,6 +6,8 @@
  *           instruction; the callback also checks what the verifier
  *           promises at run time (pcs on instruction starts, one depth per
  *           pc, pcs only increase without loops, depth within the limit)
+ *   jit     vfm_run on native code (vfm_enable_jit); SKIP on a machine with
+ *           no JIT, FAIL when the JIT exists but refused the program
  *
  * To add a backend, write its run (and setup/teardown if it needs state) and
  * add a row to `table`.
@@ -150,12 +152,46 @@ static void trace_teardown(vfmt_run_t *r)
     r->state = NULL;
 }
 
+/* ---- jit ------------------------------------------------------------------ */
+
+static int jit_setup(vfmt_run_t *r)
+{
+    vfm_jit_info_t info;
+    vfm_jit_info(r->vm, &info);
+    if (!info.arch) {
+        snprintf(r->why, sizeof r->why, "no JIT on this architecture");
+        return VFM_ERROR_UNSUPPORTED;
+    }
+    /* The runner loaded the program already: this compiles it. */
+    int rc = vfm_enable_jit(r->vm);
+    if (rc != VFM_SUCCESS || !vfm_jit_active(r->vm)) {
+        snprintf(r->why, sizeof r->why, "jit: not compiled: %s", vfm_jit_status(r->vm));
+        return rc != VFM_SUCCESS && rc != VFM_ERROR_UNSUPPORTED ? rc : VFMT_BACKEND_BROKEN;
+    }
+    return VFM_SUCCESS;
+}
+
+static int jit_run(vfmt_run_t *r, const uint8_t *pkt, size_t len, uint64_t *result)
+{
+    if (!vfm_jit_active(r->vm)) {
+        snprintf(r->why, sizeof r->why, "jit: no longer active: %s", vfm_jit_status(r->vm));
+        return VFMT_BACKEND_BROKEN;
+    }
+    return vfm_run(r->vm, pkt, len, result);
+}
+
+static void jit_teardown(vfmt_run_t *r)
+{
+    vfm_disable_jit(r->vm);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 static const vfmt_backend_t table[] = {
     {"interp", "vfm_run (fused interpreter)", NULL, interp_run, NULL},
     {"trace", "vfm_trace (unfused, checked step by step)", trace_setup, trace_run,
      trace_teardown},
+    {"jit", "vfm_run on native code (vfm_enable_jit)", jit_setup, jit_run, jit_teardown},
 };
 
 const vfmt_backend_t *vfmt_backends(size_t *n)

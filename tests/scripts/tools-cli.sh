@@ -256,6 +256,33 @@ printf 'LD8 100\nRET\n' >"$TMP/far.vfm"
 expect "vfm-test -s with out-of-bounds loads" 0 "$VFM_TEST" -s "$TMP/far.vfm" "$TMP/five.pcap"
 out_has "out-of-bounds loads are errors, not accepts" "^5 packets, 0 accepted, 0 dropped, 5 errors$"
 out_has "out-of-bounds loads: errors by kind" "BOUNDS:? +5$"
+# --jit: the same verdicts from native code; where there is no JIT, one line
+# on stderr says why and the interpreter runs.
+expect "vfm-test --help mentions --jit" 0 "$VFM_TEST" --help
+out_has "vfm-test --help lists --jit" "^ +--jit +"
+expect "vfm-test --jit -s" 0 "$VFM_TEST" --jit -s "$TMP/port80.bin" "$TMP/five.pcap"
+out_has "vfm-test --jit: the same verdicts" "^5 packets, 2 accepted, 3 dropped, 0 errors$"
+if grep -q "JIT not used" "$TMP/err"; then
+    err_has "vfm-test --jit without a JIT: one line saying why" "^vfm-test: JIT not used: .+"
+    out_has "vfm-test --jit without a JIT: the interpreter ran" "^engine: interpreter$"
+else
+    err_empty "vfm-test --jit writes nothing on stderr"
+    out_has "vfm-test --jit -s: the engine line names the native code" "^engine: (x86-64|arm64): [0-9]+ bytes of native code$"
+fi
+if [ "$(uname -m)" = x86_64 ]; then
+    out_has "vfm-test --jit on x86-64 runs native code" "^engine: x86-64: "
+fi
+expect "vfm-test -s (no --jit) names the interpreter" 0 "$VFM_TEST" -s "$TMP/port80.bin" "$TMP/five.pcap"
+out_has "vfm-test -s: engine is the interpreter" "^engine: interpreter$"
+vfm_count "$TMP/loop.bin" "$TMP/five.pcap" --allow-loops 1 --jit
+same "vfm-test --jit --allow-loops 1: the budget runs out as in the interpreter" "$VT_COUNT" "0"
+vfm_count "$TMP/loop.bin" "$TMP/five.pcap" --allow-loops 5 --jit
+same "vfm-test --jit --allow-loops 5: loop program accepts all" "$VT_COUNT" "5"
+expect "vfm-test --jit -s with out-of-bounds loads" 0 "$VFM_TEST" --jit -s "$TMP/far.vfm" "$TMP/five.pcap"
+out_has "vfm-test --jit: out-of-bounds loads are BOUNDS errors" "BOUNDS:? +5$"
+expect "vfm-test --jit --trace (traces the interpreter)" 0 "$VFM_TEST" --jit --trace -n 1 "$TMP/port80.bin" "$TMP/five.pcap"
+out_has "vfm-test --jit --trace still single-steps" "^ *0017: LD16 36 +\[ \]$"
+expect "vfm-test --jit=yes (takes no value)" 1 "$VFM_TEST" --jit=yes "$TMP/port80.bin" "$TMP/five.pcap"
 expect "vfm-test --allow-loops without a number" 1 "$VFM_TEST" --allow-loops "$TMP/loop.bin" "$TMP/five.pcap"
 expect "vfm-test --flow-size garbage" 1 "$VFM_TEST" --flow-size abc "$TMP/port80.bin" "$TMP/five.pcap"
 expect "vfm-test -n -1" 1 "$VFM_TEST" -n -1 "$TMP/port80.bin" "$TMP/five.pcap"

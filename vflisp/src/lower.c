@@ -510,9 +510,9 @@ static void gen_group(lower_t *L, const ir_t *const *kids, unsigned count, bool 
                       int label)
 {
     emitter_t *e = &L->e;
-    const ir_t *x;
-    rel_t rel;
-    uint64_t k;
+    const ir_t *x = NULL;
+    rel_t rel = REL_EQ; /* set by cmp_parts: every kid is a comparison (see the caller) */
+    uint64_t k = 0;
     int fail = sense ? vfli_emit_label(e) : label; /* absent: the group is false */
     int past = vfli_emit_label(e);                 /* decided early, no jump to label */
     cmp_parts(kids[0], &x, &rel, &k);

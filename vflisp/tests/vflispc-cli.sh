@@ -106,6 +106,19 @@ expect "-t FILE.vfl CAPTURE" 0 "$V" -t "$TMP/web.vfl" "$TMP/five.pcap"
 same "verdict counts from source" "$(cat "$TMP/out")" "5 packets, 3 accepted, 2 dropped, 0 errors"
 expect "-t BYTECODE (bundled capture)" 0 "$V" -t "$TMP/p80.bin"
 out_has "the bundled mix.pcap has 2000 packets" "^2000 packets, "
+expect "-t --jit" 0 "$V" -t "$TMP/p80.bin" "$TMP/five.pcap" --jit
+same "verdict counts with --jit" "$(cat "$TMP/out")" "5 packets, 2 accepted, 3 dropped, 0 errors"
+if [ "$(uname -m)" = x86_64 ]; then
+    err_empty "-t --jit on x86-64: native code, nothing on stderr"
+else
+    [ -s "$TMP/err" ] && err_has "-t --jit without a JIT says why" "^vflispc: JIT not used: "
+fi
+expect "-t FILE.vfl --jit" 0 "$V" --jit -t "$TMP/web.vfl" "$TMP/five.pcap"
+same "verdict counts from source with --jit" "$(cat "$TMP/out")" "5 packets, 3 accepted, 2 dropped, 0 errors"
+expect "--jit without -t" 1 "$V" --jit -e '(= proto 6)'
+err_has "--jit without -t: says it needs -t" "--jit only applies to -t"
+expect "--help lists --jit" 0 "$V" --help
+out_has "--help: the --jit line" "^ +--jit +"
 printf 'not a pcap' >"$TMP/bad.pcap"
 expect "-t on a corrupt capture" 2 "$V" -t "$TMP/p80.bin" "$TMP/bad.pcap"
 err_has "names the capture" "bad\.pcap"

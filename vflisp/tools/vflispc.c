@@ -46,6 +46,8 @@ static void usage(void)
            "  -t, --test FILTER      run FILTER over CAPTURE (default: the bundled mix.pcap)\n"
            "                         and print the verdict counts; FILTER is bytecode or a\n"
            "                         VFLisp file (*.vfl, compiled for the capture's link type)\n"
+           "      --jit              with -t: run the filter as native code (x86-64, arm64);\n"
+           "                         where the JIT cannot, say why and use the interpreter\n"
            "  -h, --help             show this help and exit\n"
            "      --version          show the version and exit\n"
            "\n"
@@ -56,7 +58,7 @@ static void usage(void)
 
 typedef struct options {
     const char *expr, *output, *disassemble, *test;
-    bool asm_listing, have_linktype;
+    bool asm_listing, have_linktype, jit;
     int linktype;
 } options_t;
 
@@ -77,7 +79,7 @@ static int parse_linktype(const char *arg, int *out)
 
 static int parse_args(int argc, char **argv, options_t *o)
 {
-    enum { OPT_VERSION = 256 };
+    enum { OPT_VERSION = 256, OPT_JIT };
     static const struct option longopts[] = {
         {"expr", required_argument, NULL, 'e'},
         {"output", required_argument, NULL, 'o'},
@@ -85,6 +87,7 @@ static int parse_args(int argc, char **argv, options_t *o)
         {"linktype", required_argument, NULL, 'l'},
         {"disassemble", required_argument, NULL, 'd'},
         {"test", required_argument, NULL, 't'},
+        {"jit", no_argument, NULL, OPT_JIT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -103,6 +106,7 @@ static int parse_args(int argc, char **argv, options_t *o)
             break;
         case 'd': o->disassemble = optarg; break;
         case 't': o->test = optarg; break;
+        case OPT_JIT: o->jit = true; break;
         case 'h': usage(); return -1;
         case OPT_VERSION: tool_version(); return -1;
         default: return tool_bad_option(c, argv);
@@ -114,6 +118,8 @@ static int parse_args(int argc, char **argv, options_t *o)
         return tool_usage_error("-d and -t cannot be combined");
     if (modes && (o->expr || o->output || o->asm_listing))
         return tool_usage_error("-d and -t do not take -e, -o or -S");
+    if (o->jit && !o->test)
+        return tool_usage_error("--jit only applies to -t");
     if (o->disassemble && rest > 0)
         return tool_usage_error("unexpected argument '%s'", argv[optind]);
     if (o->test && rest > 1)
@@ -271,6 +277,8 @@ static int do_test(const options_t *o, const char *capture)
         if (vfm_load_program(vm, code, code_len) != VFM_SUCCESS) {
             tool_err("%s: %s", o->test, vfm_last_error(vm));
             status = EXIT_INPUT;
+        } else if (o->jit && vfm_enable_jit(vm) != VFM_SUCCESS) {
+            tool_err("JIT not used: %s", vfm_jit_status(vm)); /* same results, just slower */
         }
     }
     if (status == EXIT_OK) {
