@@ -1,16 +1,20 @@
 /*
- * vfm-bench - VFM interpreter vs libpcap's bpf_filter() vs hand-written C.
+ * vfm-bench - VFM (interpreter and JIT, on hand-written assembly and on
+ * VFLisp) vs libpcap's bpf_filter() vs hand-written C.
  *
  * Every backend runs the same filter over the same contiguous packet array
  * in the same process.  First one untimed pass records each backend's
- * verdict per packet: the verdicts must agree exactly (exit 3 otherwise,
- * naming the packets), so a speed number never hides a wrong answer.  Then
- * each backend makes --reps timed passes over all packets, interleaved with
- * the other backends' passes; the table shows the median and best pass.
+ * verdict per packet: the verdicts must agree exactly, and the JIT must
+ * return exactly what the interpreter returns (exit 3 otherwise, naming the
+ * packets), so a speed number never hides a wrong answer.  Then each backend
+ * makes --reps timed passes over all packets, interleaved with the other
+ * backends' passes; the table shows the median and best pass.  Per filter it
+ * also reports the JIT's compile time (median of several compilations) and
+ * the memory one VM holds (vfm_memory_usage).
  *
  * Each backend's timed loop is its own non-inlined function (run_vfm,
- * run_bpf, run_c) so callgrind can attribute instructions to it (see
- * bench/README.md).
+ * run_jit, run_vfl, run_vfl_jit, run_bpf, run_c) so callgrind can attribute
+ * instructions to it (see bench/README.md).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +29,8 @@
 #include "filters.h"
 #include "pktset.h"
 #include "vfm/asm.h"
+#include "vfm/bytecode.h"
+#include "vfm/vflisp.h"
 #include "vfm/vfm.h"
 
 #define TOOL "vfm-bench"
@@ -34,31 +40,59 @@
 #define VFM_BENCH_DEFAULT_PCAP "pcaps/mix.pcap"
 #endif
 
-enum { B_VFM, B_BPF, B_C, NBACKENDS };
-static const char *const backend_names[NBACKENDS] = {"vfm-interp", "bpf_filter", "c-handwritten"};
+/* The VM backends first (they index compiled_t.vm), then the references. */
+enum { B_VFM, B_JIT, B_VFL, B_VFL_JIT, NVMS, B_BPF = NVMS, B_C, NBACKENDS };
+static const char *const backend_names[NBACKENDS] = {
+    "vfm-interp", "vfm-jit", "vfl-interp", "vfl-jit", "bpf_filter", "c-handwritten"};
+
+#define JIT_COMPILES 31 /* compilations timed per program; the median is reported */
+
+/* One VM program (assembly or VFLisp) on the interpreter and on the JIT. */
+typedef struct vmpair {
+    uint32_t code_len;       /* VFM code bytes (without a file header) */
+    size_t native_bytes;     /* JIT code, 0 if the JIT is not active */
+    double compile_ns;       /* median JIT compile time */
+    size_t mem_interp, mem_jit; /* vfm_memory_usage of each VM */
+} vmpair_t;
 
 /* One filter compiled for every backend. */
 typedef struct compiled {
     const bench_filter_t *f;
-    vfm_state_t *vm;
-    uint32_t vfm_code_len;
+    vfm_state_t *vm[NVMS];   /* NULL: that backend does not run (see why[]) */
+    vmpair_t prog[2];        /* [0] assembly, [1] VFLisp */
+    char why[NVMS][160];     /* why a VM backend does not run */
     struct bpf_program bpf;
     int have_bpf;
+    unsigned timed;          /* backends to time (bit per backend); all are checked */
 } compiled_t;
 
 /* ---- timed loops ---------------------------------------------------------- */
 
-__attribute__((noinline)) static uint64_t run_vfm(vfm_state_t *vm, const bench_pkt_t *pk,
-                                                  uint32_t n)
-{
-    uint64_t matches = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t v;
-        if (vfm_run(vm, pk[i].data, pk[i].caplen, &v) == VFM_SUCCESS && v != 0)
-            matches++;
+/*
+ * One function per VM backend, identical bodies, so callgrind can tell them
+ * apart.  gcc would merge identical functions (-fipa-icf): noipa stops it.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#define LOOP_FN __attribute__((noinline, noipa))
+#else
+#define LOOP_FN __attribute__((noinline))
+#endif
+#define RUN_VM(fn)                                                                         \
+    LOOP_FN static uint64_t fn(vfm_state_t *vm, const bench_pkt_t *pk, uint32_t n)         \
+    {                                                                                      \
+        uint64_t matches = 0;                                                              \
+        for (uint32_t i = 0; i < n; i++) {                                                 \
+            uint64_t v;                                                                    \
+            if (vfm_run(vm, pk[i].data, pk[i].caplen, &v) == VFM_SUCCESS && v != 0)        \
+                matches++;                                                                 \
+        }                                                                                  \
+        return matches;                                                                    \
     }
-    return matches;
-}
+RUN_VM(run_vfm)
+RUN_VM(run_jit)
+RUN_VM(run_vfl)
+RUN_VM(run_vfl_jit)
+#undef RUN_VM
 
 __attribute__((noinline)) static uint64_t run_bpf(const struct bpf_insn *insns,
                                                   const bench_pkt_t *pk, uint32_t n)
@@ -80,16 +114,59 @@ __attribute__((noinline)) static uint64_t run_c(bench_pred_fn pred, const bench_
     return matches;
 }
 
+/* Does backend @p b run for this filter (checked for agreement)? */
+static int available(const compiled_t *c, int b)
+{
+    return b < NVMS ? c->vm[b] != NULL : 1;
+}
+
+/* ... and is it timed (--backends)? */
+static int timed(const compiled_t *c, int b)
+{
+    return available(c, b) && (c->timed >> b & 1);
+}
+
+/*
+ * Parse --backends: names separated by commas.  bpf_filter and c-handwritten
+ * are always timed, as every ratio refers to them.
+ */
+static int parse_backends(const char *list, unsigned *mask)
+{
+    *mask = 1u << B_BPF | 1u << B_C;
+    const char *p = list;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        int b = 0;
+        while (b < NBACKENDS && !(strlen(backend_names[b]) == n && !strncmp(p, backend_names[b], n)))
+            b++;
+        if (b == NBACKENDS) {
+            tool_usage_error("--backends: unknown backend '%.*s' (vfm-interp, vfm-jit, "
+                             "vfl-interp, vfl-jit, bpf_filter, c-handwritten)", (int)n, p);
+            return -1;
+        }
+        *mask |= 1u << b;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
 static uint64_t run_backend(int b, const compiled_t *c, const bench_pkts_t *pk)
 {
     switch (b) {
     case B_VFM:
-        return run_vfm(c->vm, pk->pkt, pk->n);
+        return run_vfm(c->vm[b], pk->pkt, pk->n);
+    case B_JIT:
+        return run_jit(c->vm[b], pk->pkt, pk->n);
+    case B_VFL:
+        return run_vfl(c->vm[b], pk->pkt, pk->n);
+    case B_VFL_JIT:
+        return run_vfl_jit(c->vm[b], pk->pkt, pk->n);
     case B_BPF:
         return run_bpf(c->bpf.bf_insns, pk->pkt, pk->n);
-    default:
+    case B_C:
         return run_c(c->f->pred, pk->pkt, pk->n);
     }
+    abort(); /* a backend without a loop: add it above */
 }
 
 static double now_ns(void)
@@ -107,6 +184,63 @@ static int cmp_double(const void *a, const void *b)
 
 /* ---- setup ---------------------------------------------------------------- */
 
+static int cmp_double(const void *a, const void *b);
+
+/* Median compile time over JIT_COMPILES fresh compilations of the loaded program. */
+static double median_compile_ns(vfm_state_t *vm)
+{
+    double t[JIT_COMPILES];
+    for (int i = 0; i < JIT_COMPILES; i++) {
+        vfm_disable_jit(vm);
+        vfm_enable_jit(vm);
+        vfm_jit_info_t info;
+        vfm_jit_info(vm, &info);
+        t[i] = (double)info.compile_ns;
+    }
+    qsort(t, JIT_COMPILES, sizeof t[0], cmp_double);
+    return t[JIT_COMPILES / 2];
+}
+
+/*
+ * Load @p code into the interpreter VM slot @p b and the JIT slot @p b + 1.
+ * A program the JIT does not compile still runs on the interpreter; its JIT
+ * slot stays empty and why[] says why.
+ */
+static int load_pair(compiled_t *c, int b, const uint8_t *code, uint32_t len, vmpair_t *pp)
+{
+    for (int j = 0; j < 2; j++) {
+        vfm_state_t *vm = c->vm[b + j] = vfm_create();
+        if (!vm) {
+            fprintf(stderr, TOOL ": out of memory\n");
+            return -1;
+        }
+        if (vfm_load_program(vm, code, len) != VFM_SUCCESS) {
+            fprintf(stderr, TOOL ": filter %s: %s: vfm_load_program: %s\n", c->f->name,
+                    backend_names[b + j], vfm_last_error(vm));
+            return -1;
+        }
+    }
+    pp->mem_interp = vfm_memory_usage(c->vm[b]);
+    vfm_state_t *jvm = c->vm[b + 1];
+    if (vfm_enable_jit(jvm) != VFM_SUCCESS || !vfm_jit_active(jvm)) {
+        snprintf(c->why[b + 1], sizeof c->why[b + 1], "%s", vfm_jit_status(jvm));
+        vfm_destroy(jvm);
+        c->vm[b + 1] = NULL;
+        return 0;
+    }
+    pp->compile_ns = median_compile_ns(jvm);
+    vfm_jit_info_t info;
+    vfm_jit_info(jvm, &info);
+    if (!info.active) { /* it compiled before: a recompilation failing is a bug */
+        fprintf(stderr, TOOL ": filter %s: the JIT failed on recompiling: %s\n", c->f->name,
+                vfm_jit_status(jvm));
+        return -1;
+    }
+    pp->native_bytes = info.code_bytes;
+    pp->mem_jit = vfm_memory_usage(jvm);
+    return 0;
+}
+
 static int compile_filter(const bench_filter_t *f, pcap_t *dead, compiled_t *c)
 {
     memset(c, 0, sizeof *c);
@@ -120,20 +254,30 @@ static int compile_filter(const bench_filter_t *f, pcap_t *dead, compiled_t *c)
         fprintf(stderr, TOOL ": filter %s: VFM assembly failed: %s\n", f->name, diag.msg);
         return -1;
     }
-    c->vm = vfm_create();
-    if (!c->vm) {
-        free(code);
-        fprintf(stderr, TOOL ": out of memory\n");
-        return -1;
-    }
-    rc = vfm_load_program(c->vm, code, code_len);
+    c->prog[0].code_len = code_len;
+    rc = load_pair(c, B_VFM, code, code_len, &c->prog[0]);
     free(code);
-    if (rc != VFM_SUCCESS) {
-        fprintf(stderr, TOOL ": filter %s: vfm_load_program: %s\n", f->name,
-                vfm_last_error(c->vm));
+    if (rc < 0)
+        return -1;
+
+    char err[1024];
+    uint8_t *image = NULL;
+    uint32_t image_len = 0;
+    if (vfl_compile_string(f->vflisp, &image, &image_len, err, sizeof err) != VFM_SUCCESS) {
+        fprintf(stderr, TOOL ": filter %s: VFLisp compilation failed: %s\n", f->name, err);
         return -1;
     }
-    c->vfm_code_len = code_len;
+    const uint8_t *vcode;
+    if (vfm_bytecode_parse(image, image_len, &vcode, &c->prog[1].code_len, err, sizeof err)) {
+        fprintf(stderr, TOOL ": filter %s: VFLisp output: %s\n", f->name, err);
+        free(image);
+        return -1;
+    }
+    rc = load_pair(c, B_VFL, image, image_len, &c->prog[1]);
+    free(image);
+    if (rc < 0)
+        return -1;
+
     if (pcap_compile(dead, &c->bpf, f->expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
         fprintf(stderr, TOOL ": filter %s: pcap_compile: %s\n", f->name, pcap_geterr(dead));
         return -1;
@@ -144,15 +288,17 @@ static int compile_filter(const bench_filter_t *f, pcap_t *dead, compiled_t *c)
 
 static void release(compiled_t *c)
 {
-    vfm_destroy(c->vm);
+    for (int b = 0; b < NVMS; b++)
+        vfm_destroy(c->vm[b]);
     if (c->have_bpf)
         pcap_freecode(&c->bpf);
 }
 
 /*
  * The untimed correctness pass: per-packet verdicts of every backend, and the
- * VM's error codes.  A verified program may fail only with VFM_ERROR_BOUNDS
- * (a load past the captured bytes); any other error is a bug.
+ * VMs' return codes.  A verified program may fail only with VFM_ERROR_BOUNDS
+ * (a load past the captured bytes); any other error is a bug.  Each JIT must
+ * return exactly the interpreter's code and value on the same program.
  */
 static int check_agreement(const compiled_t *c, const bench_pkts_t *pk, uint64_t *matches)
 {
@@ -160,36 +306,57 @@ static int check_agreement(const compiled_t *c, const bench_pkts_t *pk, uint64_t
     uint64_t m[NBACKENDS] = {0};
     for (uint32_t i = 0; i < pk->n; i++) {
         const bench_pkt_t *p = &pk->pkt[i];
-        uint64_t v = 0;
-        int rc = vfm_run(c->vm, p->data, p->caplen, &v);
-        if (rc != VFM_SUCCESS && rc != VFM_ERROR_BOUNDS) {
-            if (shown++ < 10)
-                fprintf(stderr, TOOL ": filter %s: packet %u (caplen %u): vfm_run failed: %s\n",
-                        c->f->name, i + 1, p->caplen, vfm_error_string(rc));
-            bad = 1;
+        int verdict[NBACKENDS] = {0}, rc[NVMS] = {0};
+        uint64_t v[NVMS] = {0};
+        for (int b = 0; b < NVMS; b++) {
+            if (!c->vm[b])
+                continue;
+            rc[b] = vfm_run(c->vm[b], p->data, p->caplen, &v[b]);
+            if (rc[b] != VFM_SUCCESS && rc[b] != VFM_ERROR_BOUNDS) {
+                if (shown++ < 10)
+                    fprintf(stderr, TOOL ": filter %s: packet %u (caplen %u): %s failed: %s\n",
+                            c->f->name, i + 1, p->caplen, backend_names[b],
+                            vfm_error_string(rc[b]));
+                bad = 1;
+            }
+            verdict[b] = rc[b] == VFM_SUCCESS && v[b] != 0;
         }
-        int verdict[NBACKENDS];
-        verdict[B_VFM] = rc == VFM_SUCCESS && v != 0;
+        for (int b = B_JIT; b < NVMS; b += 2)
+            if (c->vm[b] && (rc[b] != rc[b - 1] || v[b] != v[b - 1])) {
+                if (shown++ < 10)
+                    fprintf(stderr, TOOL ": filter %s: packet %u (caplen %u): %s returned %d/%"
+                            PRIu64 ", %s %d/%" PRIu64 "\n", c->f->name, i + 1, p->caplen,
+                            backend_names[b], rc[b], v[b], backend_names[b - 1], rc[b - 1],
+                            v[b - 1]);
+                bad = 1;
+            }
         verdict[B_BPF] = bpf_filter(c->bpf.bf_insns, p->data, p->len, p->caplen) != 0;
         verdict[B_C] = c->f->pred(p->data, p->caplen) != 0;
-        for (int b = 0; b < NBACKENDS; b++)
+        int differ = 0;
+        for (int b = 0; b < NBACKENDS; b++) {
             m[b] += (uint64_t)verdict[b];
-        if (verdict[B_VFM] != verdict[B_BPF] || verdict[B_C] != verdict[B_BPF]) {
-            if (shown++ < 10)
-                fprintf(stderr,
-                        TOOL ": filter %s: packet %u (caplen %u, len %u): %s=%d %s=%d %s=%d\n",
-                        c->f->name, i + 1, p->caplen, p->len, backend_names[B_VFM],
-                        verdict[B_VFM], backend_names[B_BPF], verdict[B_BPF],
-                        backend_names[B_C], verdict[B_C]);
+            if (available(c, b) && verdict[b] != verdict[B_BPF])
+                differ = 1;
+        }
+        if (differ) {
+            if (shown++ < 10) {
+                fprintf(stderr, TOOL ": filter %s: packet %u (caplen %u, len %u):", c->f->name,
+                        i + 1, p->caplen, p->len);
+                for (int b = 0; b < NBACKENDS; b++)
+                    if (available(c, b))
+                        fprintf(stderr, " %s=%d", backend_names[b], verdict[b]);
+                fputc('\n', stderr);
+            }
             bad = 1;
         }
     }
-    if (bad)
-        fprintf(stderr,
-                TOOL ": filter %s: backends disagree (matches: %s %" PRIu64 ", %s %" PRIu64
-                     ", %s %" PRIu64 "); this is a correctness bug, not a benchmark result\n",
-                c->f->name, backend_names[B_VFM], m[B_VFM], backend_names[B_BPF], m[B_BPF],
-                backend_names[B_C], m[B_C]);
+    if (bad) {
+        fprintf(stderr, TOOL ": filter %s: backends disagree (matches:", c->f->name);
+        for (int b = 0; b < NBACKENDS; b++)
+            if (available(c, b))
+                fprintf(stderr, " %s %" PRIu64, backend_names[b], m[b]);
+        fprintf(stderr, "); this is a correctness bug, not a benchmark result\n");
+    }
     *matches = m[B_BPF];
     return bad ? -1 : 0;
 }
@@ -227,8 +394,9 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: " TOOL " [-r FILE | --synth N [--seed S]] [--reps K] [--filter NAME] [--csv]\n"
-            "Time the VFM interpreter, libpcap's bpf_filter() and hand-written C on the\n"
-            "same packets; all three must accept exactly the same packets (exit 3 if not).\n"
+            "Time the VFM interpreter and JIT (on assembly and on VFLisp), libpcap's\n"
+            "bpf_filter() and hand-written C on the same packets; all must accept exactly\n"
+            "the same packets (exit 3 if not).\n"
             "  -r FILE        Ethernet capture to load (default %s)\n"
             "  --synth N      synthesise N packets of the vfm-gen-mix mix instead\n"
             "  --seed S       seed for --synth (default 1)\n"
@@ -239,6 +407,9 @@ static void usage(FILE *fp)
     for (unsigned i = 0; i < bench_nfilters; i++)
         fprintf(fp, " %s", bench_filters[i].name);
     fprintf(fp, "\n"
+                "  --backends L   time only these (comma-separated; bpf_filter and\n"
+                "                 c-handwritten always): vfm-interp, vfm-jit, vfl-interp,\n"
+                "                 vfl-jit; all are still checked for agreement\n"
                 "  --csv          machine-readable output\n"
                 "  --help, --version\n"
                 "Exit status: 0 ok, 1 usage, 2 bad input or filter, 3 backends disagree.\n");
@@ -261,12 +432,13 @@ static int parse_num(const char *opt, const char *s, uint64_t min, uint64_t max,
 int main(int argc, char **argv)
 {
     tool_init(TOOL);
-    enum { O_SYNTH = 256, O_SEED, O_REPS, O_FILTER, O_CSV, O_HELP, O_VERSION };
+    enum { O_SYNTH = 256, O_SEED, O_REPS, O_FILTER, O_BACKENDS, O_CSV, O_HELP, O_VERSION };
     static const struct option longopts[] = {
         {"synth", required_argument, NULL, O_SYNTH},
         {"seed", required_argument, NULL, O_SEED},
         {"reps", required_argument, NULL, O_REPS},
         {"filter", required_argument, NULL, O_FILTER},
+        {"backends", required_argument, NULL, O_BACKENDS},
         {"csv", no_argument, NULL, O_CSV},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
@@ -275,6 +447,7 @@ int main(int argc, char **argv)
     const char *file = NULL, *only = NULL;
     uint64_t synth = 0, seed = 1, reps = 2000;
     int csv = 0, c;
+    unsigned mask = (1u << NBACKENDS) - 1;
     opterr = 0; /* our own one-line messages */
     while ((c = getopt_long(argc, argv, ":r:", longopts, NULL)) != -1) {
         switch (c) {
@@ -295,6 +468,10 @@ int main(int argc, char **argv)
             break;
         case O_FILTER:
             only = optarg;
+            break;
+        case O_BACKENDS:
+            if (parse_backends(optarg, &mask))
+                return 1;
             break;
         case O_CSV:
             csv = 1;
@@ -345,18 +522,23 @@ int main(int argc, char **argv)
 
     char cpu[256];
     cpu_model(cpu, sizeof cpu);
+    vfm_jit_info_t host;
+    vfm_jit_info(NULL, &host);
     if (csv) {
         printf("filter,backend,ns_per_pkt_median,ns_per_pkt_best,mpps,matches,packets,"
-               "speedup_vs_bpf_filter\n");
+               "speedup_vs_bpf_filter,ratio_vs_c,code_bytes,native_bytes,compile_ns_median,"
+               "vm_bytes\n");
     } else {
-        printf("vfm-bench %s | %s | %s | cc %s\n", vfm_version(), pcap_lib_version(), cpu,
-               __VERSION__);
+        printf("vfm-bench %s | %s | %s | cc %s | JIT: %s\n", vfm_version(), pcap_lib_version(),
+               cpu, __VERSION__, host.arch ? host.arch : "none for this architecture");
         printf("packets: %u from %s (%zu bytes), %" PRIu64 " timed passes per cell\n", pk.n,
                source, pk.bytes, reps);
-        printf("ns/pkt and Mpps: median pass; best: fastest pass; speedup: bpf_filter's median\n"
-               "ns/pkt over the backend's (> 1: faster than bpf_filter)\n\n");
-        printf("%-12s %-14s %8s %8s %8s %9s %8s\n", "filter", "backend", "ns/pkt", "best",
-               "Mpps", "matches", "speedup");
+        printf("ns/pkt and Mpps: median pass; best: fastest pass; vs bpf: bpf_filter's median\n"
+               "over the backend's (> 1: faster than bpf_filter); vs C: the backend's median\n"
+               "over hand-written C's (1.00: as fast as C)\n"
+               "vfm-*: hand-written VFM assembly; vfl-*: the same filter in VFLisp\n\n");
+        printf("%-12s %-14s %8s %8s %8s %9s %8s %7s\n", "filter", "backend", "ns/pkt", "best",
+               "Mpps", "matches", "vs bpf", "vs C");
     }
 
     int status = 0;
@@ -375,6 +557,7 @@ int main(int argc, char **argv)
             status = 2;
             break;
         }
+        cf.timed = mask;
         uint64_t matches;
         if (check_agreement(&cf, &pk, &matches) < 0) {
             release(&cf);
@@ -386,6 +569,8 @@ int main(int argc, char **argv)
         result_t res[NBACKENDS];
         for (uint64_t k = 0; k < reps; k++) {
             for (int b = 0; b < NBACKENDS; b++) {
+                if (!timed(&cf, b))
+                    continue;
                 double t0 = now_ns();
                 uint64_t got = run_backend(b, &cf, &pk);
                 samples[b * reps + k] = (now_ns() - t0) / pk.n;
@@ -398,6 +583,8 @@ int main(int argc, char **argv)
             }
         }
         for (int b = 0; b < NBACKENDS; b++) {
+            if (!timed(&cf, b))
+                continue;
             double *sb = samples + b * reps;
             qsort(sb, reps, sizeof *sb, cmp_double);
             res[b].best_ns = sb[0];
@@ -405,19 +592,40 @@ int main(int argc, char **argv)
             res[b].matches = matches;
         }
         for (int b = 0; b < NBACKENDS; b++) {
+            if (!timed(&cf, b))
+                continue;
             double speedup = res[B_BPF].median_ns / res[b].median_ns;
+            double vs_c = res[b].median_ns / res[B_C].median_ns;
             double mpps = 1e3 / res[b].median_ns;
+            const vmpair_t *pp = b < NVMS ? &cf.prog[b / 2] : NULL;
+            int jit = b == B_JIT || b == B_VFL_JIT;
             if (csv)
-                printf("%s,%s,%.3f,%.3f,%.2f,%" PRIu64 ",%u,%.3f\n", f->name, backend_names[b],
-                       res[b].median_ns, res[b].best_ns, mpps, res[b].matches, pk.n, speedup);
+                printf("%s,%s,%.3f,%.3f,%.2f,%" PRIu64 ",%u,%.3f,%.3f,%u,%zu,%.0f,%zu\n",
+                       f->name, backend_names[b], res[b].median_ns, res[b].best_ns, mpps,
+                       res[b].matches, pk.n, speedup, vs_c, pp ? pp->code_len : 0,
+                       pp && jit ? pp->native_bytes : 0, pp && jit ? pp->compile_ns : 0,
+                       pp ? (jit ? pp->mem_jit : pp->mem_interp) : 0);
             else
-                printf("%-12s %-14s %8.2f %8.2f %8.1f %9" PRIu64 " %7.2fx\n", f->name,
+                printf("%-12s %-14s %8.2f %8.2f %8.1f %9" PRIu64 " %7.2fx %6.2fx\n", f->name,
                        backend_names[b], res[b].median_ns, res[b].best_ns, mpps, res[b].matches,
-                       speedup);
+                       speedup, vs_c);
         }
-        if (!csv)
-            printf("%-12s (VFM %u code bytes, BPF %u instructions: %s)\n\n", "",
-                   cf.vfm_code_len, cf.bpf.bf_len, f->expr);
+        if (!csv) {
+            printf("%-12s %s\n", "", f->expr);
+            for (int j = 0; j < 2; j++) {
+                const vmpair_t *pp = &cf.prog[j];
+                int jb = j ? B_VFL_JIT : B_JIT;
+                printf("%-12s %s: %u code bytes, %.1f KiB per VM", "",
+                       j ? "VFLisp  " : "assembly", pp->code_len, pp->mem_interp / 1024.0);
+                if (cf.vm[jb])
+                    printf("; JIT: %zu bytes native, compiled in %.1f us (median of %d), "
+                           "%.1f KiB per VM\n", pp->native_bytes, pp->compile_ns / 1e3,
+                           JIT_COMPILES, pp->mem_jit / 1024.0);
+                else
+                    printf("; JIT not run: %s\n", cf.why[jb]);
+            }
+            printf("%-12s BPF: %u instructions\n\n", "", cf.bpf.bf_len);
+        }
         fflush(stdout);
         release(&cf);
     }

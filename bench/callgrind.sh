@@ -3,8 +3,12 @@
 #
 # Instructions per packet for every filter and backend, counted by callgrind:
 # the inclusive instruction count of the backend's timed loop (run_vfm,
-# run_bpf, run_c in bench.c) divided by REPS x packets.  The untimed
-# correctness pass is not inside those functions, so it is not counted.
+# run_jit, run_vfl, run_vfl_jit, run_bpf, run_c in bench.c) divided by
+# REPS x packets.  The untimed correctness pass is not inside those
+# functions, so it is not counted.  JIT code runs from an anonymous mapping;
+# callgrind counts it (as "???") inside run_jit's inclusive cost.  The JIT's
+# compilations happen outside the timed loops, so they are not counted either.
+# A backend that did not run (no JIT on this machine) shows "-".
 #   bench/callgrind.sh build/bench/vfm-bench 10
 #   bench/callgrind.sh build/bench/vfm-bench 5 --synth 20000
 set -eu
@@ -23,10 +27,11 @@ for f in $filters; do
         || { cat "$tmp/out.txt" "$tmp/vg.txt" >&2; exit 1; }
     n=$(sed -n 's/^packets: \([0-9]*\) .*/\1/p' "$tmp/out.txt")
     callgrind_annotate --inclusive=yes "$tmp/cg.out" >"$tmp/ann.txt" 2>/dev/null
-    for b in vfm:vfm-interp bpf:bpf_filter c:c-handwritten; do
+    for b in vfm:vfm-interp jit:vfm-jit vfl:vfl-interp vfl_jit:vfl-jit bpf:bpf_filter c:c-handwritten; do
         fn=${b%%:*}
         ir=$(grep -E "bench\.c:run_${fn} \[" "$tmp/ann.txt" | head -n 1 | awk '{gsub(",", "", $1); print $1}')
-        awk -v f="$f" -v b="${b#*:}" -v ir="${ir:-0}" -v n="$n" -v r="$reps" \
-            'BEGIN { printf "%-12s %-14s %12.1f\n", f, b, ir / (n * r) }'
+        awk -v f="$f" -v b="${b#*:}" -v ir="${ir:-}" -v n="$n" -v r="$reps" \
+            'BEGIN { if (ir == "") printf "%-12s %-14s %12s\n", f, b, "-";
+                     else printf "%-12s %-14s %12.1f\n", f, b, ir / (n * r) }'
     done
 done

@@ -144,11 +144,107 @@ static int c_udp_large(const uint8_t *p, uint32_t n)
     return n >= 24 && be16(p + 12) == 0x0800 && p[23] == 17 && be16(p + 16) > 1400;
 }
 
+/* ---- the manual's enterprise traffic policy -------------------------------- */
+/*
+ * IPv4 TCP to 80/443/22/25/993 and IPv4 UDP to 53/123 pass, other IPv4 is
+ * dropped, everything that is not IPv4 passes (802.1Q-tagged IPv4 included:
+ * its EtherType is 0x8100, as for tcpdump's `ip`).  As libpcap's `dst port`,
+ * a later fragment has no port, and the port is read after the real header.
+ */
+static const char asm_enterprise[] =
+    "        LD16 12\n"
+    "        PUSH 0x0800\n"
+    "        JNE accept        ; not IPv4: the policy accepts it\n"
+    "        LD8 23            ; proto\n"
+    "        DUP\n"
+    "        PUSH 6\n"
+    "        JEQ l4            ; proto\n"
+    "        DUP\n"
+    "        PUSH 17\n"
+    "        JNE drop\n"
+    "l4:     LD16 20\n"
+    "        PUSH 0x1fff\n"
+    "        AND\n"
+    "        JNZ drop          ; later fragments carry no ports\n"
+    "        LD8 14\n"
+    "        PUSH 0x0f\n"
+    "        AND\n"
+    "        PUSH 2\n"
+    "        SHL\n"
+    "        LDX16 16          ; proto dport\n"
+    "        SWAP\n"
+    "        PUSH 17\n"
+    "        JEQ udp           ; dport\n"
+    "        DUP\n"
+    "        PUSH 80\n"
+    "        JEQ accept\n"
+    "        DUP\n"
+    "        PUSH 443\n"
+    "        JEQ accept\n"
+    "        DUP\n"
+    "        PUSH 22\n"
+    "        JEQ accept\n"
+    "        DUP\n"
+    "        PUSH 25\n"
+    "        JEQ accept\n"
+    "        PUSH 993\n"
+    "        JEQ accept\n"
+    "drop:   RET 0\n"
+    "udp:    DUP\n"
+    "        PUSH 53\n"
+    "        JEQ accept\n"
+    "        PUSH 123\n"
+    "        JEQ accept\n"
+    "        RET 0\n"
+    "accept: RET 1\n";
+
+/* The manual's text (VFLisp DSL, "Multi-condition Filters"), as printed. */
+static const char vfl_enterprise[] =
+    "; Enterprise traffic policy\n"
+    "(if (= ethertype 0x0800)               ; IPv4 only\n"
+    "    (if (= proto 6)                    ; TCP traffic\n"
+    "        (or (= dst-port 80)            ; HTTP\n"
+    "            (= dst-port 443)           ; HTTPS\n"
+    "            (= dst-port 22)            ; SSH\n"
+    "            (= dst-port 25)            ; SMTP\n"
+    "            (= dst-port 993))          ; IMAPS\n"
+    "        (if (= proto 17)               ; UDP traffic\n"
+    "            (or (= dst-port 53)        ; DNS\n"
+    "                (= dst-port 123))      ; NTP\n"
+    "            0))                        ; Block other protocols\n"
+    "    1)                                 ; Accept non-IPv4\n";
+
+static int c_enterprise(const uint8_t *p, uint32_t n)
+{
+    if (n < 14)
+        return 0;
+    if (be16(p + 12) != 0x0800)
+        return 1;
+    if (n < 24 || (p[23] != 6 && p[23] != 17) || (be16(p + 20) & 0x1fff) != 0)
+        return 0;
+    uint32_t x = (uint32_t)(p[14] & 0x0f) * 4;
+    if (n < x + 18)
+        return 0;
+    uint32_t dport = be16(p + x + 16);
+    if (p[23] == 6)
+        return dport == 80 || dport == 443 || dport == 22 || dport == 25 || dport == 993;
+    return dport == 53 || dport == 123;
+}
+
 const bench_filter_t bench_filters[] = {
-    {"ip", "ip", asm_ip, c_ip},
-    {"tcp-dst-80", "ip and tcp and dst port 80", asm_tcp_dst80, c_tcp_dst80},
+    {"ip", "ip", asm_ip, "(= ethertype 0x0800)", c_ip},
+    {"tcp-dst-80", "ip and tcp and dst port 80", asm_tcp_dst80,
+     "(and (= proto 6) (= dst-port 80))", c_tcp_dst80},
     {"web-dns", "ip and ((tcp and (dst port 80 or dst port 443)) or (udp and port 53))",
-     asm_web_dns, c_web_dns},
-    {"udp-large", "ip and udp and ip[2:2] > 1400", asm_udp_large, c_udp_large},
+     asm_web_dns,
+     "(or (and (= proto 6) (or (= dst-port 80) (= dst-port 443)))\n"
+     "    (and (= proto 17) (or (= src-port 53) (= dst-port 53))))",
+     c_web_dns},
+    {"enterprise",
+     "not ip or (tcp and (dst port 80 or dst port 443 or dst port 22 or dst port 25 or "
+     "dst port 993)) or (udp and (dst port 53 or dst port 123))",
+     asm_enterprise, vfl_enterprise, c_enterprise},
+    {"udp-large", "ip and udp and ip[2:2] > 1400", asm_udp_large,
+     "(and (= proto 17) (> ip-len 1400))", c_udp_large},
 };
 const unsigned bench_nfilters = sizeof bench_filters / sizeof bench_filters[0];

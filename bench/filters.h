@@ -1,7 +1,7 @@
 /*
- * filters.h - the benchmark's filters, each written three ways: VFM
- * assembly, a libpcap expression, and a hand-written C predicate with the
- * exact semantics libpcap gives the expression (the floor).
+ * filters.h - the benchmark's filters, each written four ways: VFM
+ * assembly, VFLisp, a libpcap expression, and a hand-written C predicate
+ * with the exact semantics libpcap gives the expression (the floor).
  */
 #ifndef VFM_BENCH_FILTERS_H
 #define VFM_BENCH_FILTERS_H
@@ -13,7 +13,8 @@ typedef int (*bench_pred_fn)(const uint8_t *p, uint32_t caplen);
 typedef struct bench_filter {
     const char *name;    /* for --filter */
     const char *expr;    /* libpcap expression, compiled with optimize=1 */
-    const char *vfm_asm; /* VFM assembly */
+    const char *vfm_asm; /* VFM assembly, written by hand */
+    const char *vflisp;  /* VFLisp (compiled with vfl_compile_string) */
     bench_pred_fn pred;  /* hand-written C */
 } bench_filter_t;
 

@@ -221,7 +221,9 @@ static int gen_udp_large(pg_mix_t *m, pg_frame_t *f, const mix_shape_t *sh, size
     mix_ends_t e;
     mix_make_ends(r, &e, sh, &c, &s, c2s);
     mix_put_l3(f, &e, PG_IP_UDP);
-    pg_put_udp(f, (uint16_t)pg_rng_range(r, 40000, 44999), (uint16_t)pg_rng_range(r, 40000, 44999));
+    uint16_t dport = (uint16_t)pg_rng_range(r, 40000, 44999);
+    uint16_t sport = (uint16_t)pg_rng_range(r, 40000, 44999);
+    pg_put_udp(f, sport, dport);
     size_t ip = pg_rng_range(r, (uint32_t)min_ip, (uint32_t)max_ip);
     size_t hdr = (sh->v6 ? 40 : 20 + sh->optlen) + 8;
     pg_put_random(f, r, ip > hdr ? ip - hdr : 0);
@@ -266,8 +268,10 @@ static size_t make_quoted(pg_rng_t *r, uint8_t *buf, size_t cap, const mix_host_
                    .proto = proto, .src = c->ip4, .dst = dst};
     pg_put_ipv4(&q, &h);
     if (proto == PG_IP_TCP) {
-        pg_put_tcp(&q, mix_ephemeral_port(r), dport, (uint32_t)pg_rng_next(r),
-                   (uint32_t)pg_rng_next(r), PG_TCP_ACK | PG_TCP_PSH, 502, NULL, 0);
+        uint32_t ack = (uint32_t)pg_rng_next(r);
+        uint32_t seq = (uint32_t)pg_rng_next(r);
+        uint16_t sport = mix_ephemeral_port(r);
+        pg_put_tcp(&q, sport, dport, seq, ack, PG_TCP_ACK | PG_TCP_PSH, 502, NULL, 0);
         pg_put_random(&q, r, 1372); /* the 1412-byte packet that did not fit */
         if (pg_finish(&q) < 0)
             return 0;
@@ -458,7 +462,9 @@ static int gen_ipv6(pg_mix_t *m, pg_frame_t *f, int cls)
         return gen_icmp6(m, f, &sh);
     if (pg_rng_chance(&m->rng, 500))
         return gen_quic(m, f, &sh);
-    return gen_dns(m, f, &sh, pg_rng_chance(&m->rng, 500), pg_rng_chance(&m->rng, 100));
+    int b = pg_rng_chance(&m->rng, 100);
+    int a = pg_rng_chance(&m->rng, 500);
+    return gen_dns(m, f, &sh, a, b);
 }
 
 static int gen_ipopt(pg_mix_t *m, pg_frame_t *f)
@@ -515,7 +521,9 @@ static int gen_frag(pg_mix_t *m)
         mix_make_ends(r, &e, &sh, &c, &s, 1);
         e.ipflags = 0;
         mix_put_l3(&d, &e, PG_IP_ICMP);
-        pg_put_icmp(&d, 8, 0, (uint32_t)pg_rng_range(r, 1, 0xffff) << 16 | pg_rng_range(r, 1, 50));
+        uint32_t id = (uint32_t)pg_rng_range(r, 1, 0xffff);
+        uint32_t seq = (uint32_t)pg_rng_range(r, 1, 50);
+        pg_put_icmp(&d, 8, 0, id << 16 | seq);
         put_ping_data(&d, r, m->ts_usec, pg_rng_range(r, 1500, 4000));
     } else if (kind < 75) { /* a large UDP datagram between high ports */
         mix_make_ends(r, &e, &sh, &c, &s, pg_rng_chance(r, 500));
@@ -532,8 +540,10 @@ static int gen_frag(pg_mix_t *m)
         mix_make_ends(r, &e, &sh, &c, &s, 1);
         e.ipflags = 0;
         mix_put_l3(&d, &e, PG_IP_TCP);
-        pg_put_tcp(&d, mix_ephemeral_port(r), 80, (uint32_t)pg_rng_next(r), (uint32_t)pg_rng_next(r),
-                   PG_TCP_PSH | PG_TCP_ACK, 502, NULL, 0);
+        uint32_t ack = (uint32_t)pg_rng_next(r);
+        uint32_t seq = (uint32_t)pg_rng_next(r);
+        uint16_t sport = mix_ephemeral_port(r);
+        pg_put_tcp(&d, sport, 80, seq, ack, PG_TCP_PSH | PG_TCP_ACK, 502, NULL, 0);
         size_t data_at = d.len;
         mix_put_text(&d, r, pg_rng_range(r, 1200, 2000));
         for (size_t off = step; d.len > d.l4 && off + 4 <= d.len - d.l4; off += step) {

@@ -74,8 +74,11 @@ void mix_put_dns_query(pg_frame_t *f, pg_rng_t *r, int edns)
     put_dns_name(f, dns_names[pg_rng_below(r, NNAMES)]);
     pg_put_be16(f, qtypes[pg_rng_below(r, sizeof qtypes / sizeof qtypes[0])]);
     pg_put_be16(f, 1);
-    if (edns)
-        put_dns_opt(f, pg_rng_chance(r, 500) ? 1232 : 4096, pg_rng_chance(r, 300));
+    if (edns) {
+        int dnssec_ok = pg_rng_chance(r, 300);
+        uint16_t udp_size = pg_rng_chance(r, 500) ? 1232 : 4096;
+        put_dns_opt(f, udp_size, dnssec_ok);
+    }
 }
 
 static void put_a_records(pg_frame_t *f, pg_rng_t *r, uint16_t owner, unsigned n)
@@ -262,9 +265,12 @@ void mix_put_syslog(pg_frame_t *f, pg_rng_t *r)
         "configuration saved by admin",
     };
     char line[160];
-    snprintf(line, sizeof line, "<%u>Nov 14 22:%02u:%02u host%u app[%u]: %s", pg_rng_range(r, 8, 191),
-             pg_rng_range(r, 13, 59), pg_rng_range(r, 0, 59), pg_rng_range(r, 1, 9),
-             pg_rng_range(r, 100, 30000), msgs[pg_rng_below(r, 4)]);
+    const char *msg = msgs[pg_rng_below(r, 4)];
+    unsigned pid = pg_rng_range(r, 100, 30000), host = pg_rng_range(r, 1, 9);
+    unsigned sec = pg_rng_range(r, 0, 59), min = pg_rng_range(r, 13, 59);
+    unsigned pri = pg_rng_range(r, 8, 191);
+    snprintf(line, sizeof line, "<%u>Nov 14 22:%02u:%02u host%u app[%u]: %s", pri, min, sec, host,
+             pid, msg);
     pg_put_str(f, line);
 }
 
@@ -301,10 +307,12 @@ static void put_http(pg_frame_t *f, pg_rng_t *r, int c2s, size_t size)
     if (c2s) {
         static const char *const paths[] = {"/", "/index.html", "/api/v1/items?page=2",
                                             "/static/app.js", "/images/logo.png"};
+        const char *path = paths[pg_rng_below(r, 5)];
+        const char *method = pg_rng_chance(r, 850) ? "GET" : "POST";
         snprintf(h, sizeof h,
                  "%s %s HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: vfm-gen-mix/1.0\r\n"
                  "Accept: */*\r\n\r\n",
-                 pg_rng_chance(r, 850) ? "GET" : "POST", paths[pg_rng_below(r, 5)]);
+                 method, path);
         pg_put_str(f, h);
         return;
     }

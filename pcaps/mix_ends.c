@@ -32,7 +32,8 @@ void mix_pick_client(pg_rng_t *r, mix_host_t *h)
 void mix_pick_server(pg_rng_t *r, mix_host_t *h)
 {
     static const uint32_t nets[3] = {0xc0000200u, 0xc6336400u, 0xcb007100u};
-    h->ip4 = nets[pg_rng_below(r, 3)] | pg_rng_range(r, 1, 254);
+    uint32_t net = nets[pg_rng_below(r, 3)];
+    h->ip4 = net | pg_rng_range(r, 1, 254);
     static const uint8_t pfx[6] = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0xff};
     memset(h->ip6, 0, 16);
     memcpy(h->ip6, pfx, 6);
@@ -55,7 +56,8 @@ void mix_fixed_server(mix_host_t *h, uint32_t ip4)
 static uint8_t server_ttl(pg_rng_t *r)
 {
     static const uint8_t base[3] = {64, 128, 255};
-    return (uint8_t)(base[pg_rng_below(r, 3)] - pg_rng_range(r, 5, 20));
+    unsigned b = base[pg_rng_below(r, 3)];
+    return (uint8_t)(b - pg_rng_range(r, 5, 20));
 }
 
 uint16_t mix_ephemeral_port(pg_rng_t *r)
@@ -121,7 +123,8 @@ void mix_make_ends(pg_rng_t *r, mix_ends_t *e, const mix_shape_t *sh, const mix_
     e->v6 = sh->v6;
     e->vlan = sh->vlan;
     static const uint16_t vids[3] = {10, 20, 100};
-    e->tci = (uint16_t)((pg_rng_chance(r, 150) ? 5u << 13 : 0) | vids[pg_rng_below(r, 3)]);
+    unsigned prio = pg_rng_chance(r, 150) ? 5u << 13 : 0;
+    e->tci = (uint16_t)(prio | vids[pg_rng_below(r, 3)]);
     e->outer_tci = (uint16_t)(200 + pg_rng_below(r, 4));
     e->smac = c2s ? c->mac : s->mac;
     e->dmac = c2s ? s->mac : c->mac;

@@ -11,6 +11,7 @@ packages=(
   tcpdump                                # the reference the tests compare against
   libwireshark-dev wireshark-dev tshark  # the Wireshark plugin and its tests
   qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross  # ARM64 JIT, tested under qemu
+  libcunit1-dev:arm64                    # the unit tests in that cross build (multiarch)
   iproute2 strace                        # live capture tests in a network namespace
 )
 
@@ -36,5 +37,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The ARM64 cross build links CUnit for arm64: Debian multiarch.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  "${as_root[@]}" dpkg --add-architecture arm64
+fi
 "${as_root[@]}" apt-get update -q
 "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: install dependencies, then build and run the whole test
-# suite twice: an optimised build, and an ASan+UBSan build.
+# suite three times: an optimised build, an ASan+UBSan build, and an ARM64
+# cross build whose tests run under qemu-aarch64.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,4 +20,6 @@ run_suite() { # name, build dir, cmake args...
 run_suite release build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite sanitizer build-asan -DCMAKE_BUILD_TYPE=Debug -DVFM_SANITIZE=ON -DVFM_BUILD_BENCH=OFF
+echo "==== arm64 build (cross, tests under qemu-aarch64)"
+bash scripts/test-arm64.sh
 echo "==== all suites passed"

@@ -287,3 +287,45 @@ const char *tool_error_name(int code)
 #undef E
     return "UNKNOWN";
 }
+
+/* Link-layer names as tcpdump -y and pcap_datalink_name_to_val() spell them (Linux values). */
+static const struct {
+    const char *name;
+    int value;
+} linktypes[] = {
+    {"NULL", 0},        {"EN10MB", 1},     {"RAW", 12},        {"LOOP", 108},
+    {"LINUX_SLL", 113}, {"IPV4", 228},     {"IPV6", 229},      {"LINUX_SLL2", 276},
+};
+
+int tool_parse_linktype(const char *opt, const char *arg, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 0);
+    if (arg[0] && arg[0] != '-' && arg[0] != '+' && !*end && !errno && v <= 0xffff) {
+        *out = (int)v;
+        return 0;
+    }
+    const char *name = arg;
+    if (strncasecmp(name, "DLT_", 4) == 0)
+        name += 4;
+    else if (strncasecmp(name, "LINKTYPE_", 9) == 0)
+        name += 9;
+    for (size_t i = 0; i < sizeof linktypes / sizeof linktypes[0]; i++)
+        if (strcasecmp(name, linktypes[i].name) == 0) {
+            *out = linktypes[i].value;
+            return 0;
+        }
+    tool_usage_error("%s: unknown link type '%s' (EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, "
+                     "IPV6, NULL, LOOP, or a number)",
+                     opt, arg);
+    return -1;
+}
+
+const char *tool_linktype_name(int linktype)
+{
+    for (size_t i = 0; i < sizeof linktypes / sizeof linktypes[0]; i++)
+        if (linktypes[i].value == linktype)
+            return linktypes[i].name;
+    return NULL;
+}

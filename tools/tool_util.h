@@ -69,6 +69,18 @@ int tool_parse_u32(const char *opt, const char *arg, uint32_t max, uint32_t *out
 int tool_load_filter(const char *path, const vfm_verify_opts_t *vopts, uint8_t **code,
                      uint32_t *code_len);
 
+/**
+ * Parse a link type for option @p opt: a number, or a name as tcpdump -y
+ * takes it (EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP; case
+ * does not matter, a DLT_ or LINKTYPE_ prefix is allowed).  Whether the
+ * caller supports it is the caller's check.  On failure prints a usage
+ * error and returns -1.
+ */
+int tool_parse_linktype(const char *opt, const char *arg, int *out);
+
+/** The name tool_parse_linktype() knows for @p linktype, or NULL. */
+const char *tool_linktype_name(int linktype);
+
 /** Short name of an error code ("BOUNDS", "DIVISION_BY_ZERO"). */
 const char *tool_error_name(int code);
 

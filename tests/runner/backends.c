@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "backends.h"
+#include "backend_cbpf.h"
 #include "vfm/asm.h"
 #include "vfm/bytecode.h"
 #include "vfm/isa.h"
@@ -191,6 +192,7 @@ static const vfmt_backend_t table[] = {
     {"interp", "vfm_run (fused interpreter)", NULL, interp_run, NULL},
     {"trace", "vfm_trace (unfused, checked step by step)", trace_setup, trace_run,
      trace_teardown},
+    VFMT_BACKEND_CBPF_ROW
     {"jit", "vfm_run on native code (vfm_enable_jit)", jit_setup, jit_run, jit_teardown},
 };
 

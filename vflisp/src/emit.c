@@ -104,6 +104,17 @@ void vfli_emit_op(emitter_t *e, uint8_t opcode, uint64_t k)
         e->live = false;
 }
 
+void vfli_emit_call(emitter_t *e, uint16_t id, int pops, int pushes)
+{
+    if (!e->live)
+        return;
+    if (e->depth < pops)
+        internal(e, "stack underflow in generated code");
+    put(e, VFM_OP_CALL, id); /* the table says 0/0 for CALL: the helper's effect follows */
+    e->depth += pushes - pops;
+    e->last_jmp = -1;
+}
+
 void vfli_emit_push(emitter_t *e, uint64_t k)
 {
     if ((int64_t)k >= -128 && (int64_t)k <= 127)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "vfm/bpf.h"
 #include "vfm/isa.h"
 
 static uint8_t ld_op(unsigned bits)
@@ -173,23 +174,55 @@ static bool need_vlan(lower_t *L, int fail)
     return e->live;
 }
 
-/* vlan-id: the id of the outer tag (libpcap's `vlan N`). */
+/*
+ * vlan-id (@p id) or vlan-ethertype: the outer tag's id, or the EtherType
+ * after it.  In a saved capture the tag is in the packet (ether[14:2] and
+ * ether[16:2]).  On a live Linux capture (options.live) the kernel has
+ * usually removed it before the socket filter runs and passes it as
+ * ancillary data; libpcap's `vlan` then tests that first and falls back to
+ * a tag still in the packet (tcpdump -d -i IF 'vlan 100': ldb [vlanp],
+ * ld [vlan_tci], else the in-packet test).  With the tag removed, the
+ * EtherType after it is the one at ether[12:2] (libpcap's `vlan and ip`
+ * reads [x + 12] with x = 0 there).
+ */
+static void gen_vlan_field(lower_t *L, bool id, int fail)
+{
+    emitter_t *e = &L->e;
+    int done = -1;
+    if (e->live && L->c->kernel_vlan && L->link->linktype == VFL_LINKTYPE_ETHERNET) {
+        int in_packet = vfli_emit_label(e);
+        done = vfli_emit_label(e);
+        vfli_emit_call(e, VFM_HELPER_VLAN_AVAIL, 0, 1);
+        vfli_emit_jump(e, VFM_OP_JZ, in_packet, NULL);
+        if (id)
+            vfli_emit_call(e, VFM_HELPER_VLAN_TCI, 0, 1);
+        else if (e->facts.flags & FACT_ETYPE)
+            vfli_emit_push(e, e->facts.etype);
+        else
+            vfli_emit_op(e, VFM_OP_LD16, L->link->etype_off);
+        vfli_emit_jump(e, VFM_OP_JMP, done, NULL);
+        vfli_emit_bind(e, in_packet);
+    }
+    if (need_vlan(L, fail))
+        vfli_emit_op(e, VFM_OP_LD16, id ? 14 : 16);
+    if (done >= 0)
+        vfli_emit_bind(e, done);
+    if (id) {
+        vfli_emit_push(e, 0x0fff);
+        vfli_emit_op(e, VFM_OP_AND, 0);
+    }
+}
+
 static void gen_vlan(lower_t *L, const field_t *f, int fail)
 {
     (void)f;
-    if (!need_vlan(L, fail))
-        return;
-    vfli_emit_op(&L->e, VFM_OP_LD16, 14);
-    vfli_emit_push(&L->e, 0x0fff);
-    vfli_emit_op(&L->e, VFM_OP_AND, 0);
+    gen_vlan_field(L, true, fail);
 }
 
-/* vlan-ethertype: the protocol after the outer tag (ether[16:2] on tagged frames). */
 static void gen_vlan_etype(lower_t *L, const field_t *f, int fail)
 {
     (void)f;
-    if (need_vlan(L, fail))
-        vfli_emit_op(&L->e, VFM_OP_LD16, 16);
+    gen_vlan_field(L, false, fail);
 }
 
 static void gen_caplen(lower_t *L, const field_t *f, int fail)

@@ -49,6 +49,7 @@ typedef struct vfl_ctx {
     size_t src_len;
     const char *filename;
     int linktype;
+    bool kernel_vlan; /* vfl_options_t.live: VLAN tags come as ancillary data */
     vfl_diag_t *diag; /* never NULL inside the compiler */
     jmp_buf fail;     /* error exit: everything lives in the arena */
 } vfl_ctx_t;
@@ -201,6 +202,8 @@ int vfli_emit_label(emitter_t *e);
 void vfli_emit_bind(emitter_t *e, int label);
 /** An instruction without a jump operand; @p k its immediate/offset. */
 void vfli_emit_op(emitter_t *e, uint8_t opcode, uint64_t k);
+/** CALL helper @p id, which pops @p pops values and pushes @p pushes. */
+void vfli_emit_call(emitter_t *e, uint16_t id, int pops, int pushes);
 /** The shortest PUSH for @p k. */
 void vfli_emit_push(emitter_t *e, uint64_t k);
 /** A jump to @p label; @p taken = facts on the taken edge (NULL = current). */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "vfm/bpf.h"
 #include "vfm/bytecode.h"
 
 #define SOURCE_MAX (16u << 20) /* 16 MiB of source is far beyond any filter */
@@ -27,6 +28,17 @@ static int set_diag(vfl_diag_t *d, int code, const char *fmt, const char *a, con
     return code;
 }
 
+/*
+ * Stand-in for the ancillary helpers during verification: the verifier needs
+ * their stack effect; whoever runs a live program supplies the real ones.
+ */
+static int no_helper(void *user, const uint8_t *pkt, size_t len, const uint64_t *args,
+                     uint64_t *result)
+{
+    (void)user, (void)pkt, (void)len, (void)args, (void)result;
+    return VFM_ERROR_HELPER;
+}
+
 /* The stages, inside the context's error exit. */
 static int compile(vfl_ctx_t *c, const linkinfo_t *link, uint8_t **bytecode, uint32_t *len)
 {
@@ -39,7 +51,15 @@ static int compile(vfl_ctx_t *c, const linkinfo_t *link, uint8_t **bytecode, uin
     /* The compiler's output must pass the same verifier as any program;
      * if it does not, that is a bug here, not in the filter. */
     vfm_diag_t vd;
-    if (vfm_verify_ex(L.e.code, L.e.len, NULL, &vd) != VFM_SUCCESS)
+    vfm_helper_t helpers[VFM_HELPERS_MAX] = {{0}};
+    vfm_verify_opts_t vo = {0};
+    if (c->kernel_vlan) {
+        helpers[VFM_HELPER_VLAN_AVAIL] = (vfm_helper_t){"vlan_avail", 0, 1, no_helper, NULL};
+        helpers[VFM_HELPER_VLAN_TCI] = (vfm_helper_t){"vlan_tci", 0, 1, no_helper, NULL};
+        vo.helpers = helpers;
+        vo.nhelpers = VFM_HELPERS_MAX;
+    }
+    if (vfm_verify_ex(L.e.code, L.e.len, &vo, &vd) != VFM_SUCCESS)
         vfli_fail(c, VFM_ERROR_VERIFICATION_FAILED,
                   "internal compiler error: the generated code fails verification (%s); please "
                   "report this filter",
@@ -104,6 +124,7 @@ int vfl_compile_ex(const char *src, size_t src_len, const vfl_options_t *opts, u
     c->src_len = src_len;
     c->filename = filename;
     c->linktype = o.linktype;
+    c->kernel_vlan = o.live != 0;
     c->diag = diag;
     int rc = compile_protected(c, link, bytecode, len);
     vfli_arena_free(&c->arena);

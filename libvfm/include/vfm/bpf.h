@@ -5,7 +5,11 @@
  *
  * Semantics: the BPF program returns the snapshot length where the VFM program
  * returns non-zero, and 0 where it returns 0 or stops with a run-time error
- * (an out-of-bounds load rejects the packet, as in BPF).  Values are 32 bits
+ * (an out-of-bounds load rejects the packet, as in BPF).  VFM's LEN becomes
+ * BPF's "ld #pktlen", the wire length: the same as the captured length
+ * where the filter sees the whole packet (the kernel; bpf_filter() with
+ * wirelen == buflen).  Programs using the ancillary helpers below run only
+ * in the kernel (libpcap's bpf_filter() reads 0 there and rejects).  Values are 32 bits
  * in BPF: a program whose results could differ from the 64-bit VFM ones is
  * refused, naming the instruction.  Also refused: HASH5, FLOW_*, loops, helper
  * calls other than the ancillary ones below, more than 16 live stack slots,
@@ -74,6 +78,27 @@ int vfm_to_bpf(const uint8_t *vfm_prog, uint32_t vfm_len, bpf_insn_t *bpf_prog,
  */
 int vfm_to_bpf_ex(const uint8_t *vfm_prog, uint32_t vfm_len, const vfm_bpf_opts_t *opts,
                   vfm_bpf_insn_t **bpf_prog, uint32_t *bpf_len, vfm_diag_t *diag);
+
+/* ---- listings, as tcpdump prints them -------------------------------------- */
+
+typedef enum vfm_bpf_format {
+    VFM_BPF_LISTING = 1, /* tcpdump -d:   "(000) ldh      [12]" */
+    VFM_BPF_C_ARRAY = 2, /* tcpdump -dd:  "{ 0x28, 0, 0, 0x0000000c }," */
+    VFM_BPF_DECIMAL = 3  /* tcpdump -ddd: the count, then "40 0 0 12" per line */
+} vfm_bpf_format_t;
+
+/**
+ * One instruction (at index @p n, for jump targets) as libpcap's
+ * bpf_image() prints it, NUL-terminated in @p buf (@p len bytes; 128 is
+ * always enough).  VFM_ERROR_NO_MEMORY if it was cut short.  Thread-safe.
+ */
+int vfm_bpf_image(const vfm_bpf_insn_t *insn, uint32_t n, char *buf, size_t len);
+
+/**
+ * The whole program as tcpdump -d, -dd or -ddd prints it (every line ends
+ * in a newline), in a malloc'ed string *out (free() it).  Thread-safe.
+ */
+int vfm_bpf_dump(const vfm_bpf_insn_t *prog, uint32_t n, vfm_bpf_format_t format, char **out);
 
 #ifdef __cplusplus
 }

@@ -49,9 +49,20 @@ extern "C" {
 typedef struct vfl_options {
     int linktype;         /* where the IP header is; VFL_LINKTYPE_ETHERNET by default */
     const char *filename; /* name used in messages; NULL = "<string>" */
+    /*
+     * 1: the filter will run on a live Linux capture (a socket filter), where
+     * the kernel has removed the outer VLAN tag and passes it as ancillary
+     * data.  vlan-id and vlan-ethertype then read that data through CALL
+     * VFM_HELPER_VLAN_AVAIL / VFM_HELPER_VLAN_TCI (vfm/bpf.h) and fall back to
+     * a tag still in the packet, as libpcap does for `vlan` on live handles;
+     * the program needs those two helpers (vfm_to_bpf() maps them to the
+     * kernel's ancillary loads).  0 (the default): tags are read in the packet,
+     * as in saved captures.
+     */
+    int live;
 } vfl_options_t;
 
-/** Set @p opts to the defaults (Ethernet, filename NULL). */
+/** Set @p opts to the defaults (Ethernet, filename NULL, live 0). */
 void vfl_options_init(vfl_options_t *opts);
 
 /** Why a compilation failed.  Owned by the caller. */
