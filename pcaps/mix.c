@@ -294,8 +294,9 @@ static int gen_icmp(pg_mix_t *m, pg_frame_t *f, const mix_shape_t *sh)
         int req = kind < 35;
         mix_make_ends(r, &e, sh, &c, &s, req);
         mix_put_l3(f, &e, PG_IP_ICMP);
-        pg_put_icmp(f, req ? 8 : 0, 0, (uint32_t)pg_rng_range(r, 1, 0xffff) << 16
-                                            | pg_rng_range(r, 1, 300));
+        uint32_t id = (uint32_t)pg_rng_range(r, 1, 0xffff);
+        uint32_t seq = (uint32_t)pg_rng_range(r, 1, 300);
+        pg_put_icmp(f, req ? 8 : 0, 0, id << 16 | seq);
         put_ping_data(f, r, m->ts_usec, 56);
         return mix_finish(f, r);
     }
@@ -344,8 +345,9 @@ static int gen_icmp6(pg_mix_t *m, pg_frame_t *f, const mix_shape_t *sh)
         int req = kind < 30;
         mix_make_ends(r, &e, sh, &c, &s, req);
         mix_put_l3(f, &e, PG_IP_ICMPV6);
-        pg_put_icmp6(f, req ? 128 : 129, 0, (uint32_t)pg_rng_range(r, 1, 0xffff) << 16
-                                                | pg_rng_range(r, 1, 300));
+        uint32_t id = (uint32_t)pg_rng_range(r, 1, 0xffff);
+        uint32_t seq = (uint32_t)pg_rng_range(r, 1, 300);
+        pg_put_icmp6(f, req ? 128 : 129, 0, id << 16 | seq);
         put_ping_data(f, r, m->ts_usec, 56);
         return mix_finish(f, r);
     }
@@ -529,8 +531,9 @@ static int gen_frag(pg_mix_t *m)
         mix_make_ends(r, &e, &sh, &c, &s, pg_rng_chance(r, 500));
         e.ipflags = 0;
         mix_put_l3(&d, &e, PG_IP_UDP);
-        pg_put_udp(&d, (uint16_t)pg_rng_range(r, 40000, 44999),
-                   (uint16_t)pg_rng_range(r, 40000, 44999));
+        uint16_t dport = (uint16_t)pg_rng_range(r, 40000, 44999);
+        uint16_t sport = (uint16_t)pg_rng_range(r, 40000, 44999);
+        pg_put_udp(&d, sport, dport);
         pg_put_random(&d, r, pg_rng_range(r, 2000, 5000));
     } else {
         /* TCP to port 80 over a 576-byte MTU path.  Each later fragment gets

@@ -310,7 +310,7 @@ const char *vfmi_cb_check(const vfm_bpf_insn_t *p, uint32_t n, char *why)
                 BAD("insn %u: scratch word %u (0 to 15)", i, k);
             /* The kernel reads k >= SKF_AD_OFF as ancillary data. */
             if (CB_MODE(c) == CB_ABS && k >= (uint32_t)CB_SKF_AD_OFF &&
-                !(c == (CB_LD | CB_W | CB_ABS) &&
+                !(c == (CB_LD | CB_B | CB_ABS) &&
                   (k == (uint32_t)(CB_SKF_AD_OFF + CB_SKF_AD_VLAN_TAG) ||
                    k == (uint32_t)(CB_SKF_AD_OFF + CB_SKF_AD_VLAN_TAG_PRESENT))))
                 BAD("insn %u: negative offset %d outside the ancillary data used", i, (int)k);

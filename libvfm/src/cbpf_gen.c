@@ -955,7 +955,13 @@ static void gen_CALL(gen_t *g, const vfmi_insn_t *in)
         return;
     }
     free_a(g);
-    emit(g, CB_LD | CB_W | CB_ABS, (uint32_t)(CB_SKF_AD_OFF + off));
+    /*
+     * A byte load, as libpcap emits it: the kernel ignores the size, but on
+     * Linux libpcap re-runs the filter in user space over the first ring
+     * blocks and knows these offsets only as `ldb` (where vlan_tci is the
+     * VLAN id alone; the range above covers both).
+     */
+    emit(g, CB_LD | CB_B | CB_ABS, (uint32_t)(CB_SKF_AD_OFF + off));
     push_a(g, r);
 }
 

@@ -50,7 +50,7 @@ expect "-y LINUX_SLL" 0 "$C" -y LINUX_SLL -e '(= proto 6)'
 out_has "SLL protocol field" 'ldh      \[14\]'
 expect "--linktype 276" 0 "$C" --linktype 276 -e '(= proto 6)'
 expect "--live reads VLAN ancillary data" 0 "$C" --live -e '(= vlan-id 5)'
-out_has "vlan_avail load" 'ld       \[vlanp\]'
+out_has "vlan_avail load" 'ldb      \[vlanp\]'
 
 # Errors: one line (VFLisp adds its source line and caret), named, exit codes.
 expect "bad VFLisp" 2 "$C" -e '(= dst-prot 80)'
