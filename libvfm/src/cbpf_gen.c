@@ -620,22 +620,6 @@ static void gen_SWAP(gen_t *g, const vfmi_insn_t *in)
 
 /* ---- arithmetic -------------------------------------------------------------- */
 
-static uint64_t fold(uint8_t op, uint64_t a, uint64_t b)
-{
-    switch (op) {
-    case VFM_OP_ADD: return a + b;
-    case VFM_OP_SUB: return a - b;
-    case VFM_OP_MUL: return a * b;
-    case VFM_OP_DIV: return a / b;
-    case VFM_OP_MOD: return a % b;
-    case VFM_OP_AND: return a & b;
-    case VFM_OP_OR: return a | b;
-    case VFM_OP_XOR: return a ^ b;
-    case VFM_OP_SHL: return b >= 64 ? 0 : a << b;
-    default: return b >= 64 ? 0 : a >> b; /* SHR */
-    }
-}
-
 static uint16_t alu_of(uint8_t op)
 {
     switch (op) {
@@ -728,7 +712,7 @@ static void gen_binop(gen_t *g, const vfmi_insn_t *in)
         if (div && kb == 0)
             reject_path(g);
         else
-            push_k(g, fold(op, ka, kb));
+            push_k(g, vfm_binop_eval(op, ka, kb));
         return;
     }
     cb_range_t r = vfmi_cb_range_binop(op, a.r, b.r);

@@ -711,22 +711,6 @@ static uint64_t smear(uint64_t v)
     return v ? UINT64_MAX >> __builtin_clzll(v) : 0;
 }
 
-/* a OP b for the two-operand ALU group with the same result as interp_body.h. */
-static uint64_t fold(uint8_t op, uint64_t a, uint64_t b)
-{
-    switch (op) {
-    case VFM_OP_ADD: return a + b;
-    case VFM_OP_SUB: return a - b;
-    case VFM_OP_MUL: return a * b;
-    case VFM_OP_DIV: return a / b;
-    case VFM_OP_MOD: return a % b;
-    case VFM_OP_AND: return a & b;
-    case VFM_OP_OR: return a | b;
-    case VFM_OP_XOR: return a ^ b;
-    case VFM_OP_SHL: return b >= 64 ? 0 : a << b;
-    default: return b >= 64 ? 0 : a >> b; /* SHR */
-    }
-}
 
 static uint64_t result_max(uint8_t op, const slot_t *a, const slot_t *b)
 {
@@ -888,7 +872,7 @@ static void emit_binop(xjit_t *j, uint8_t op)
     j->d--;
     bool isdiv = op == VFM_OP_DIV || op == VFM_OP_MOD;
     if (a.kind == S_CONST && bs.kind == S_CONST && !(isdiv && bs.k == 0)) {
-        j->st[ia] = cnst(fold(op, a.k, bs.k));
+        j->st[ia] = cnst(vfm_binop_eval(op, a.k, bs.k));
         return;
     }
     uint64_t max = result_max(op, &a, &bs);

@@ -109,23 +109,6 @@ static bool is_const(const ir_t *n)
     return n->kind == IR_CONST;
 }
 
-static uint64_t eval_arith(uint8_t op, uint64_t a, uint64_t b)
-{
-    switch (op) {
-    case VFM_OP_ADD: return a + b;
-    case VFM_OP_SUB: return a - b;
-    case VFM_OP_MUL: return a * b;
-    case VFM_OP_DIV: return a / b; /* b != 0: checked by the caller */
-    case VFM_OP_MOD: return a % b;
-    case VFM_OP_AND: return a & b;
-    case VFM_OP_OR: return a | b;
-    case VFM_OP_XOR: return a ^ b;
-    case VFM_OP_SHL: return b >= 64 ? 0 : a << b;
-    case VFM_OP_SHR: return b >= 64 ? 0 : a >> b;
-    default: return 0;
-    }
-}
-
 bool vfli_rel_holds(rel_t rel, uint64_t a, uint64_t b)
 {
     switch (rel) {
@@ -175,7 +158,7 @@ static ir_t *fold(checker_t *k, ir_t *n)
         if ((b->opcode == VFM_OP_DIV || b->opcode == VFM_OP_MOD) && is_const(y) && y->k == 0)
             vfli_error(k->c, &y->span, "division by zero");
         if (is_const(x) && is_const(y))
-            return vfli_ir_const(k->c, T_INT, eval_arith(b->opcode, x->k, y->k), &n->span);
+            return vfli_ir_const(k->c, T_INT, vfm_binop_eval(b->opcode, x->k, y->k), &n->span);
         return n;
     }
     if (b->opcode == VFM_OP_NOT)

@@ -85,6 +85,36 @@ unsigned vfm_operand_size(vfm_operand_t kind);
 /** Name of an operand kind ("OFF16", ...). */
 const char *vfm_operand_name(vfm_operand_t kind);
 
+/**
+ * What a two-operand ALU or comparison opcode (ADD..XOR, SHL, SHR, EQ..LE)
+ * computes from a (below the top) and b (the top): the one definition that
+ * constant folders (VFLisp, the JITs, the classic-BPF backend) share with the
+ * interpreter's semantics.  DIV and MOD need b != 0 (the caller checks: at run
+ * time it is VFM_ERROR_DIVISION_BY_ZERO).  Any other opcode gives 0.
+ */
+static inline uint64_t vfm_binop_eval(uint8_t op, uint64_t a, uint64_t b)
+{
+    switch (op) {
+    case VFM_OP_ADD: return a + b;
+    case VFM_OP_SUB: return a - b;
+    case VFM_OP_MUL: return a * b;
+    case VFM_OP_DIV: return b ? a / b : 0;
+    case VFM_OP_MOD: return b ? a % b : 0;
+    case VFM_OP_AND: return a & b;
+    case VFM_OP_OR: return a | b;
+    case VFM_OP_XOR: return a ^ b;
+    case VFM_OP_SHL: return b >= 64 ? 0 : a << b;
+    case VFM_OP_SHR: return b >= 64 ? 0 : a >> b;
+    case VFM_OP_EQ: return a == b;
+    case VFM_OP_NE: return a != b;
+    case VFM_OP_GT: return a > b;
+    case VFM_OP_LT: return a < b;
+    case VFM_OP_GE: return a >= b;
+    case VFM_OP_LE: return a <= b;
+    default: return 0;
+    }
+}
+
 #ifdef __cplusplus
 }
 #endif
