@@ -14,7 +14,11 @@ build/tools/vfm-asm -v examples/tcp-port-80.vfm -o build/tcp-port-80.bin
 build/tools/vfm-dis -a build/tcp-port-80.bin
 echo
 echo "== run it over pcaps/mix.pcap"
-build/tools/vfm-test -s build/tcp-port-80.bin pcaps/mix.pcap
+build/tools/vfm-test -s --jit build/tcp-port-80.bin pcaps/mix.pcap
 echo
 echo "== tcpdump on the same file, same filter as raw offsets"
 tcpdump --count -r pcaps/mix.pcap 'ether[12:2]=0x0800 and ether[23]=6 and ether[36:2]=80' 2>/dev/null
+echo
+echo "== tcpdump with a VFLisp filter (vfm-tcpdump: compiled to classic BPF, run by libpcap)"
+echo "   IPv6 and IP options included, so it matches tcpdump 'tcp dst port 80', not the raw offsets"
+build/tcpdump-shim/vfm-tcpdump --count -r pcaps/mix.pcap '(and (= proto tcp) (= dst-port 80))' 2>/dev/null
