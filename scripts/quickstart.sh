@@ -20,5 +20,5 @@ echo "== tcpdump on the same file, same filter as raw offsets"
 tcpdump --count -r pcaps/mix.pcap 'ether[12:2]=0x0800 and ether[23]=6 and ether[36:2]=80' 2>/dev/null
 echo
 echo "== tcpdump with a VFLisp filter (vfm-tcpdump: compiled to classic BPF, run by libpcap)"
-echo "   IPv6 and IP options included, so it matches tcpdump 'tcp dst port 80', not the raw offsets"
+echo "   (IP options handled, so it counts what tcpdump 'ip and tcp dst port 80' does, not the raw offsets)"
 build/tcpdump-shim/vfm-tcpdump --count -r pcaps/mix.pcap '(and (= proto tcp) (= dst-port 80))' 2>/dev/null
