@@ -43,19 +43,8 @@ ok() { PASSED=$((PASSED + 1)); echo "ok: $*"; }
 bad() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
 
 # ---- the pairs (format: see the pairs file) ------------------------------------------
-NAMES=() VFLS=() EXPRS=() ONLY=()
-name="" vfl="" only=""
-while IFS= read -r line || [ -n "$line" ]; do
-    case $line in
-    name:*) name=${line#name: } only="" ;;
-    only:*) only=${line#only: } ;;
-    vfl:*) vfl=${line#vfl: } ;;
-    tcpdump:*)
-        NAMES+=("$name") VFLS+=("$vfl") EXPRS+=("${line#tcpdump: }") ONLY+=("$only")
-        ;;
-    esac
-done <"$VFL_PAIRS"
-[ "${#NAMES[@]}" -ge 40 ] || bad "only ${#NAMES[@]} pairs in $VFL_PAIRS (want at least 40)"
+. "$(dirname "$0")/../../tests/scripts/pairs.sh"
+read_pairs "$VFL_PAIRS" >"$TMP/pairs.err" || bad "$(cat "$TMP/pairs.err")"
 
 # Auto-detection must see VFLisp: plain libpcap must reject every VFLisp text.
 if [ "$SHARD" -eq 0 ]; then

@@ -31,24 +31,8 @@ ok() { PASSED=$((PASSED + 1)); echo "ok: $*"; }
 bad() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
 
 # ---- the pairs ------------------------------------------------------------------
-NAMES=() VFLS=() EXPRS=() ONLY=()
-name="" vfl="" only=""
-while IFS= read -r line || [ -n "$line" ]; do
-    case $line in
-    name:*) name=${line#name: } only="" ;;
-    only:*) only=${line#only: } ;;
-    vfl:*) vfl=${line#vfl: } ;;
-    tcpdump:*)
-        NAMES+=("$name")
-        VFLS+=("$vfl")
-        EXPRS+=("${line#tcpdump: }")
-        ONLY+=("$only")
-        ;;
-    esac
-done <"$PAIRS"
-if [ "${#NAMES[@]}" -lt 40 ]; then
-    bad "only ${#NAMES[@]} pairs in $PAIRS (want at least 40)"
-fi
+. "$(dirname "$0")/../../tests/scripts/pairs.sh"
+read_pairs "$PAIRS" >"$TMP/pairs.err" || bad "$(cat "$TMP/pairs.err")"
 
 # Compile pair I for link type LT once: $TMP/LT/I.bin.
 compile() { # I LT

@@ -62,21 +62,6 @@ typedef struct options {
     int linktype;
 } options_t;
 
-static int parse_linktype(const char *arg, int *out)
-{
-    char *end;
-    long v = strtol(arg, &end, 0);
-    if (*arg && !*end && v >= 0 && v <= 0xffff)
-        *out = (int)v;
-    else if ((*out = pcap_datalink_name_to_val(arg)) < 0)
-        return tool_usage_error("--linktype: unknown link type '%s'", arg);
-    if (!vfl_linktype_supported(*out))
-        return tool_usage_error("--linktype: link type %s is not supported (EN10MB, LINUX_SLL, "
-                                "LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP)",
-                                arg);
-    return EXIT_OK;
-}
-
 static int parse_args(int argc, char **argv, options_t *o)
 {
     enum { OPT_VERSION = 256, OPT_JIT };
@@ -100,8 +85,12 @@ static int parse_args(int argc, char **argv, options_t *o)
         case 'o': o->output = optarg; break;
         case 'S': o->asm_listing = true; break;
         case 'l':
-            if (parse_linktype(optarg, &o->linktype) != EXIT_OK)
+            if (tool_parse_linktype("--linktype", optarg, &o->linktype) != 0)
                 return EXIT_USAGE;
+            if (!vfl_linktype_supported(o->linktype))
+                return tool_usage_error("--linktype: link type %s is not supported (EN10MB, "
+                                        "LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP)",
+                                        optarg);
             o->have_linktype = true;
             break;
         case 'd': o->disassemble = optarg; break;

@@ -48,15 +48,9 @@ need_env VFL_PAIRS
 plugin_loads
 
 # ---- the pairs (only the VFLisp side; the reference here is vfm-test) ----------
-NAMES=() VFLS=()
-while IFS= read -r line || [ -n "$line" ]; do
-    case $line in
-    name:*) NAMES+=("${line#name: }") ;;
-    vfl:*) VFLS+=("${line#vfl: }") ;;
-    esac
-done <"$VFL_PAIRS"
-if [ "${#NAMES[@]}" -lt 40 ] || [ "${#NAMES[@]}" -ne "${#VFLS[@]}" ]; then
-    bad "$VFL_PAIRS: ${#NAMES[@]} names and ${#VFLS[@]} filters (want equal, at least 40)"
+. "$VFM_SOURCE_DIR/tests/scripts/pairs.sh"
+if ! read_pairs "$VFL_PAIRS" >"$TMP/pairs.err"; then
+    bad "$(cat "$TMP/pairs.err")"
     finish
 fi
 
