@@ -11,6 +11,19 @@ out_has "--help shows usage" '^Usage: vfm-compile'
 expect "--version" 0 "$C" --version
 out_has "--version format" "^vfm-compile \(vfm\) $VFM_VERSION\$"
 
+# Code quality, as the README claims: the quick-start filter compiles to exactly
+# the program libpcap's optimiser makes for the same test.
+if mine=$("$C" -e '(and (= proto 6) (= dst-port 80))' -d) &&
+    theirs=$(tcpdump -d 'ip and tcp dst port 80' 2>/dev/null); then
+    if [ "$mine" = "$theirs" ]; then
+        ok "(and (= proto 6) (= dst-port 80)) -d == tcpdump -d 'ip and tcp dst port 80'"
+    else
+        bad "(and (= proto 6) (= dst-port 80)) differs from tcpdump -d 'ip and tcp dst port 80'"
+    fi
+else
+    bad "quick-start filter: vfm-compile or tcpdump -d failed"
+fi
+
 # Listings: the printer against tcpdump's own for programs tcpdump compiled.
 for f in 'ip' 'tcp dst port 80' 'vlan 5 and udp' 'ip[2:2] - ((ip[0]&0xf)<<2) > 500' \
          'ip6 and net fe80::/10' 'len > 100 or ether broadcast' 'icmp[icmptype] == 8'; do

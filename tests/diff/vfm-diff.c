@@ -12,8 +12,8 @@
  * seed, the program, the packet and both results, and exits 1.
  *
  * Exit: 0 all agree; 1 a mismatch, a refused or failed load, or a usage
- * error; 2 bad input (an unreadable capture); 77 no JIT on this host or not
- * built yet (ctest SKIP).
+ * error; 2 bad input (an unreadable capture); 77 no JIT on this host or no
+ * executable memory (ctest SKIP).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -288,8 +288,8 @@ static int run_program(run_t *r, uint64_t index)
 /* ---- setup ------------------------------------------------------------------ */
 
 /*
- * Is there a JIT to test?  No JIT for this architecture, or one not built
- * yet, or executable memory refused by the system: skip (77).  Anything else
+ * Is there a JIT to test?  No JIT for this architecture, or executable
+ * memory refused by the system: skip (77).  Anything else
  * that keeps a trivial program off the JIT is a failure.
  */
 static int probe_jit(void)
@@ -319,7 +319,7 @@ static int probe_jit(void)
     }
     if (active)
         return 0;
-    if (strstr(why, "not built yet") || strstr(why, "executable memory")) {
+    if (strstr(why, "executable memory")) {
         printf(TOOL ": SKIP: the %s JIT cannot run here: %s\n", info.arch, why);
         return EXIT_SKIP;
     }
@@ -470,7 +470,7 @@ static void usage(FILE *fp)
             "  -v, --verbose     more detail\n"
             "  --help, --version\n"
             "Exit status: 0 all agree, 1 mismatch or failure (or usage error), 2 unreadable\n"
-            "capture, 77 no JIT on this host or not built yet (ctest SKIP).\n",
+            "capture, 77 no JIT on this host or no executable memory (ctest SKIP).\n",
 #ifdef VFMD_HAVE_PCAP
             " (default: pcaps/mix.pcap)"
 #else
