@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "vfm/vfm.h"
+#include "vfm/helpers.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,16 +47,7 @@ typedef vfm_bpf_insn_t bpf_insn_t; /* the manual's name */
 /** What an accepting program returns unless vfm_bpf_opts_t says otherwise. */
 #define VFM_BPF_DEFAULT_SNAPLEN 262144u
 
-/*
- * Ancillary helpers: CALL ids that exist only for classic BPF.  The kernel
- * strips a VLAN tag before its socket filter runs and exposes it as
- * ancillary data; a filter for a live handle reads it with these (VFLisp
- * does so when compiled with live = 1).  Each pops nothing and pushes one
- * value.  vfm_to_bpf() knows them; the interpreter and JITs know them only
- * if the caller registers helpers with these ids.
- */
-#define VFM_HELPER_VLAN_AVAIL 62 /* 1 if the kernel stripped a VLAN tag, else 0 */
-#define VFM_HELPER_VLAN_TCI   63 /* the stripped tag's TCI (priority, DEI, VLAN id) */
+/* The ancillary helpers VFM_HELPER_VLAN_AVAIL/TCI are in helpers.h. */
 
 typedef struct vfm_bpf_opts {
     uint32_t snaplen; /* value returned on accept; 0 = VFM_BPF_DEFAULT_SNAPLEN */
