@@ -17,7 +17,7 @@
 static void usage(void)
 {
     printf("Usage: %s [OPTIONS] FILE\n"
-           "       %s [OPTIONS] -e EXPR\n"
+           "   or: %s [OPTIONS] -e EXPR\n"
            "Compile a VFM filter to classic BPF.  FILE is VFM bytecode (a file image or raw\n"
            "code), VFM assembly (*.vfm) or VFLisp (*.vfl, or any name with -x).\n"
            "\n"

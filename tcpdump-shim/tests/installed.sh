@@ -1,6 +1,6 @@
 #!/bin/bash
-# installed.sh - the shim as installed: libvfm-shim.so in the library
-# directory, self-contained and exporting pcap_compile only; bin/vfm-tcpdump
+# installed.sh - the shim as installed: libvfm-shim.so in the private
+# directory LIBDIR/vfm, self-contained and exporting pcap_compile only; bin/vfm-tcpdump
 # finds it by the relative path from bin/, also after the whole prefix is
 # moved; libvfm-pcap and <vfm/vfm_pcap.h> build a program through pkg-config.
 #
@@ -40,8 +40,10 @@ if ! cmake --install "$BUILD" --prefix "$TMP/prefix" >"$TMP/install.log" 2>&1; t
 fi
 shim=$(find "$TMP/prefix" -name libvfm-shim.so | head -n 1)
 check "libvfm-shim.so installed" test -n "$shim"
-LIBREL=$(dirname "${shim#"$TMP/prefix/"}")
+pcaplib=$(find "$TMP/prefix" -name libvfm-pcap.so | head -n 1)
+LIBREL=$(dirname "${pcaplib#"$TMP/prefix/"}")
 echo "note: library directory ${LIBREL}"
+check "libvfm-shim.so is in LIBDIR/vfm, apart from the libraries" test "$shim" = "$TMP/prefix/$LIBREL/vfm/libvfm-shim.so"
 check "libvfm-shim.so is world-readable" test "$(($(stat -c '%#a' "$shim") & 0444))" -eq $((0444))
 exports=$(nm -D --defined-only "$shim" | awk '$2 == "T" { print $3 }' | tr '\n' ' ')
 check "the shim exports pcap_compile only ($exports)" test "$exports" = "pcap_compile "

@@ -31,8 +31,8 @@
 static void usage(void)
 {
     printf("Usage: %s [OPTIONS] -e EXPR | FILE\n"
-           "       %s -d BYTECODE\n"
-           "       %s -t FILTER [CAPTURE]\n"
+           "   or: %s -d BYTECODE\n"
+           "   or: %s -t FILTER [CAPTURE]\n"
            "Compile a VFLisp filter to VFM bytecode (a file image vfm-test and\n"
            "vfm_load_program accept).\n"
            "\n"
