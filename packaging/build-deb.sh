@@ -40,7 +40,7 @@ orig=$out/vfm_$version.orig.tar.xz
 list=$out/files.list
 if [ -n "$rev" ]; then
     git rev-parse --verify -q "$rev^{commit}" >/dev/null || die "--rev $rev: not a commit"
-    git archive --format=tar --prefix="$srcdir/" --mtime="@$SOURCE_DATE_EPOCH" "$rev" | xz -c >"$orig"
+    git archive --format=tar --prefix="$srcdir/" "$rev" | xz -c >"$orig"
 elif git rev-parse --show-toplevel >/dev/null 2>&1 && [ "$(git rev-parse --show-toplevel)" = "$top" ]; then
     # The working tree as it is: files deleted but not yet committed are left out.
     git ls-files -z --cached --others --exclude-standard |
