@@ -13,6 +13,9 @@ packages=(
   qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross  # ARM64 JIT, tested under qemu
   libcunit1-dev:arm64                    # the unit tests in that cross build (multiarch)
   iproute2 strace                        # live capture tests in a network namespace
+  help2man                               # manual pages from each command's --help
+  debhelper dpkg-dev lintian xz-utils    # the Debian packages (packaging/), built and checked
+  rpm                                    # the RPM spec, built with rpmbuild and unpacked
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2: install dependencies, then build and run the whole test
 # suite three times: an optimised build, an ASan+UBSan build, and an ARM64
-# cross build whose tests run under qemu-aarch64.
+# cross build whose tests run under qemu-aarch64; then build the Debian and
+# RPM packages and test them as installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +23,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   run_suite sanitizer build-asan -DCMAKE_BUILD_TYPE=Debug -DVFM_SANITIZE=ON -DVFM_BUILD_BENCH=OFF
 echo "==== arm64 build (cross, tests under qemu-aarch64)"
 bash scripts/test-arm64.sh
+echo "==== packages: Debian (build, lintian, install, DEP-8 tests, purge)"
+bash packaging/test-deb.sh
+echo "==== packages: RPM (build, payload, run from the unpacked packages)"
+bash packaging/test-rpm.sh
 echo "==== all suites passed"
