@@ -309,6 +309,10 @@ static ir_t *check_symbol(checker_t *k, const ast_t *a)
         return b->value;
     }
     const field_t *f = vfli_field(name);
+    if (f && strcmp(name, "app") == 0 && !k->c->app_resolve)
+        vfli_error(k->c, &a->span,
+                   "'app' (the nDPI application of the packet's flow) needs the nDPI extension: "
+                   "use vfm-classify, or compile with vfl_options_t.app_resolve");
     if (f) {
         ir_t *n = vfli_ir_new(k->c, IR_FIELD, f->type, &a->span);
         n->f = f;
@@ -540,6 +544,67 @@ static ir_t *check_eq6(checker_t *k, const ast_t *a, const builtin_t *b, ir_t *x
     return n;
 }
 
+/* ---- application names (the nDPI extension) -------------------------------------------------- */
+
+/* A string where no application name may go. */
+static _Noreturn void bad_string(checker_t *k, const ast_t *str)
+{
+    if (!k->c->app_resolve)
+        vfli_error(k->c, &str->span, "unexpected '\"': VFLisp has no strings");
+    vfli_error(k->c, &str->span,
+               "a string is an application name: compare it with app, as in (= app \"%s\")",
+               str->sym);
+}
+
+/* Is @p n the app field? */
+static bool is_app(const ir_t *n)
+{
+    return n->kind == IR_FIELD && strcmp(n->f->name, "app") == 0;
+}
+
+/*
+ * (= app "NAME") and (!= app "NAME").  The helper pushes (master << 16) |
+ * app (vfm/vfm_ndpi.h); a single name matches a flow having it as either,
+ * so "TLS" matches TLS and TLS.Google, "Google" matches Google and
+ * TLS.Google, while a pair "TLS.Google" (an id above 0xffff) and "Unknown"
+ * (0) match exactly.
+ */
+static ir_t *check_app_cmp(checker_t *k, const ast_t *a, const builtin_t *b)
+{
+    const ast_t *str = a->kids[1]->kind == AST_STR ? a->kids[1] : a->kids[2];
+    const ast_t *other = str == a->kids[1] ? a->kids[2] : a->kids[1];
+    if (other->kind == AST_STR)
+        bad_string(k, other);
+    ir_t *x = check_expr(k, other);
+    if (!is_app(x))
+        bad_string(k, str);
+    if (b->sel != REL_EQ && b->sel != REL_NE)
+        vfli_error(k->c, &a->kids[0]->span,
+                   "applications are compared with = and != only, as in (= app \"%s\")",
+                   str->sym);
+    uint64_t id;
+    if (k->c->app_resolve(k->c->app_user, str->sym, &id) != 0)
+        vfli_error(k->c, &str->span,
+                   "unknown application \"%s\" (nDPI protocol names such as \"DNS\", \"TLS\" "
+                   "or \"TLS.Google\"; vfm-classify --list-apps lists them)",
+                   str->sym);
+    /* != is built from != (not from not =) so that a packet without a flow fails both. */
+    bool ne = b->sel == REL_NE;
+    const builtin_t *cmp = vfli_builtin(ne ? "!=" : "=");
+    if (id == 0 || id > 0xffff)
+        return mk_call2(k, cmp, &a->span, T_BOOL, x, vfli_ir_const(k->c, T_INT, id, &str->span));
+    ir_t *lo = mk_call2(k, vfli_builtin("&"), &a->span, T_INT, x,
+                        vfli_ir_const(k->c, T_INT, 0xffff, &str->span));
+    ir_t *hi = mk_call2(k, vfli_builtin(">>"), &a->span, T_INT, x,
+                        vfli_ir_const(k->c, T_INT, 16, &str->span));
+    ir_t *kids[2] = {
+        mk_call2(k, cmp, &a->span, T_BOOL, lo, vfli_ir_const(k->c, T_INT, id, &str->span)),
+        mk_call2(k, cmp, &a->span, T_BOOL, hi, vfli_ir_const(k->c, T_INT, id, &str->span)),
+    };
+    ir_t *test = mk_call(k, vfli_builtin(ne ? "and" : "or"), &a->span, T_BOOL, kids, 2);
+    return test;
+}
+
 /* ---- calls ------------------------------------------------------------------------------------
  */
 
@@ -555,6 +620,9 @@ static ir_t *check_call(checker_t *k, const ast_t *a, const builtin_t *b)
         return check_in_net(k, a, b);
     arity(k, a, b->name, b->min_args, b->max_args,
           strcmp(b->name, "if") == 0 ? "(if CONDITION THEN ELSE)" : NULL);
+    if ((b->flags & B_CMP) && a->n == 3 &&
+        (a->kids[1]->kind == AST_STR || a->kids[2]->kind == AST_STR))
+        return check_app_cmp(k, a, b);
     uint32_t n = a->n - 1;
     ir_t **args = vfli_arena_alloc(k->c, n * sizeof *args);
     for (uint32_t i = 0; i < n; i++)
@@ -640,6 +708,7 @@ static ir_t *check_expr(checker_t *k, const ast_t *a)
     }
     case AST_SYM: return check_symbol(k, a);
     case AST_LIST: return check_list(k, a);
+    case AST_STR: bad_string(k, a);
     }
     vfli_fail(k->c, VFM_ERROR_VERIFICATION_FAILED, "internal compiler error: bad AST node");
 }

@@ -231,6 +231,17 @@ static void gen_caplen(lower_t *L, const field_t *f, int fail)
     vfli_emit_op(&L->e, VFM_OP_LEN, 0);
 }
 
+/* app: the nDPI classification of the packet's flow, from the caller's helper; absent without a flow. */
+static void gen_app(lower_t *L, const field_t *f, int fail)
+{
+    emitter_t *e = &L->e;
+    (void)f;
+    vfli_emit_call(e, VFM_HELPER_APP, 0, 1);
+    vfli_emit_op(e, VFM_OP_DUP, 0);
+    vfli_emit_push(e, VFL_APP_NO_FLOW);
+    vfli_emit_jump(e, VFM_OP_JEQ, fail, NULL);
+}
+
 static void gen_hash(lower_t *L, const field_t *f, int fail)
 {
     (void)f, (void)fail;
@@ -303,6 +314,9 @@ static const field_t fields[] = {
      "captured length of the packet", gen_caplen, 0, 0, SETF_NONE},
     {"flow-hash", T_INT, 64, "(none)", "hash of the 5-tuple (HASH5; 0 when not IP)", gen_hash, 0, 0,
      SETF_NONE},
+    /* the nDPI extension (plugins/ndpi): only with vfl_options_t.app_resolve */
+    {"app", T_INT, 32, "(none: nDPI)", "nDPI application of the packet's flow, as (= app \"DNS\")",
+     gen_app, 0, 0, SETF_NONE},
 };
 
 const field_t *vfli_field(const char *name)

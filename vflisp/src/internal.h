@@ -50,6 +50,8 @@ typedef struct vfl_ctx {
     const char *filename;
     int linktype;
     bool kernel_vlan; /* vfl_options_t.live: VLAN tags come as ancillary data */
+    int (*app_resolve)(void *user, const char *name, uint64_t *app); /* NULL: no `app` */
+    void *app_user;
     vfl_diag_t *diag; /* never NULL inside the compiler */
     jmp_buf fail;     /* error exit: everything lives in the arena */
 } vfl_ctx_t;
@@ -71,6 +73,7 @@ typedef enum ast_kind {
     AST_NET4, /* a.b.c.d/n: num = address, prefix = n */
     AST_IP6,  /* IPv6 address: ip6 */
     AST_NET6, /* IPv6 prefix: ip6, prefix */
+    AST_STR,  /* "text": sym holds it (only application names, compared with app) */
 } ast_kind_t;
 
 typedef struct ast ast_t;

@@ -72,7 +72,7 @@ static _Noreturn void bad_char(reader_t *r)
     if (ch == '[' || ch == ']' || ch == '{' || ch == '}')
         vfli_error(r->c, &sp, "unexpected '%c': VFLisp uses only ( and )", ch);
     if (ch == '"')
-        vfli_error(r->c, &sp, "unexpected '\"': VFLisp has no strings");
+        vfli_error(r->c, &sp, "unexpected '\"': put a space before a string");
     if (ch == '\'' || ch == '`' || ch == ',' || ch == '#')
         vfli_error(r->c, &sp, "unexpected '%c': VFLisp has no quoting or reader macros", ch);
     if (ch == 0)
@@ -235,6 +235,41 @@ static ast_t *read_atom(reader_t *r)
     return a;
 }
 
+/*
+ * "text": an application name for `app` (the checker says where strings may
+ * go).  Printable ASCII only and no escapes: nDPI names need none.
+ */
+enum { STRING_MAX = 63 };
+
+static ast_t *read_string(reader_t *r)
+{
+    ast_t *a = vfli_arena_alloc(r->c, sizeof *a);
+    a->kind = AST_STR;
+    a->span = here(r);
+    advance(r); /* '"' */
+    size_t start = r->pos;
+    for (;;) {
+        int ch = peek(r);
+        if (ch < 0 || ch == '\n')
+            vfli_error(r->c, &a->span, "unterminated string: missing '\"' on this line");
+        if (ch == '"')
+            break;
+        if (ch < 0x20 || ch > 0x7e || ch == '\\') {
+            span_t sp = here(r);
+            vfli_error(r->c, &sp, "a string holds printable characters only, without escapes");
+        }
+        advance(r);
+    }
+    size_t n = r->pos - start;
+    if (n > STRING_MAX)
+        vfli_error(r->c, &a->span, "string too long (%zu characters; the limit is %d)", n,
+                   STRING_MAX);
+    a->sym = vfli_arena_strndup(r->c, r->c->src + start, n);
+    advance(r); /* '"' */
+    a->span.len = (uint32_t)(r->pos - a->span.off);
+    return a;
+}
+
 /* ---- lists -------------------------------------------------------------------- */
 
 static ast_t *read_form(reader_t *r, unsigned depth);
@@ -280,6 +315,8 @@ static ast_t *read_form(reader_t *r, unsigned depth)
         span_t sp = here(r);
         vfli_error(r->c, &sp, "unexpected ')' (no matching '(')");
     }
+    if (ch == '"')
+        return read_string(r);
     if (!is_atom_char(ch))
         bad_char(r);
     return read_atom(r);

@@ -29,8 +29,9 @@ static int set_diag(vfl_diag_t *d, int code, const char *fmt, const char *a, con
 }
 
 /*
- * Stand-in for the ancillary helpers during verification: the verifier needs
- * their stack effect; whoever runs a live program supplies the real ones.
+ * Stand-in for the ancillary helpers and the app helper during verification:
+ * the verifier needs their stack effect; whoever runs the program supplies
+ * the real ones.
  */
 static int no_helper(void *user, const uint8_t *pkt, size_t len, const uint64_t *args,
                      uint64_t *result)
@@ -56,6 +57,11 @@ static int compile(vfl_ctx_t *c, const linkinfo_t *link, uint8_t **bytecode, uin
     if (c->kernel_vlan) {
         helpers[VFM_HELPER_VLAN_AVAIL] = (vfm_helper_t){"vlan_avail", 0, 1, no_helper, NULL};
         helpers[VFM_HELPER_VLAN_TCI] = (vfm_helper_t){"vlan_tci", 0, 1, no_helper, NULL};
+        vo.helpers = helpers;
+        vo.nhelpers = VFM_HELPERS_MAX;
+    }
+    if (c->app_resolve) {
+        helpers[VFM_HELPER_APP] = (vfm_helper_t){"app", 0, 1, no_helper, NULL};
         vo.helpers = helpers;
         vo.nhelpers = VFM_HELPERS_MAX;
     }
@@ -125,6 +131,8 @@ int vfl_compile_ex(const char *src, size_t src_len, const vfl_options_t *opts, u
     c->filename = filename;
     c->linktype = o.linktype;
     c->kernel_vlan = o.live != 0;
+    c->app_resolve = o.app_resolve;
+    c->app_user = o.app_user;
     c->diag = diag;
     int rc = compile_protected(c, link, bytecode, len);
     vfli_arena_free(&c->arena);

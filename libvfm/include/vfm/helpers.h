@@ -20,8 +20,10 @@
 
 /*
  * Application classification (the nDPI extension, plugins/ndpi): pops
- * nothing, pushes the application protocol id of the packet's flow.  No
- * classic-BPF equivalent: vfm_to_bpf() refuses it.
+ * nothing, pushes (master << 16) | app for the packet's flow (nDPI protocol
+ * ids; 0 = Unknown, 0xffffffff = the packet belongs to no flow); see
+ * vfm/vfm_ndpi.h and docs/ndpi.md.  No classic-BPF equivalent: vfm_to_bpf()
+ * refuses it.
  */
 #define VFM_HELPER_APP        61
 

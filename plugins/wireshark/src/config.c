@@ -22,6 +22,9 @@
 #include <wsutil/report_message.h>
 
 #include "version_compat.h"
+#ifdef VFMWS_HAVE_NDPI
+#include "app.h"
+#endif
 
 #define NAME_MAX_LEN 64
 
@@ -41,7 +44,24 @@ static unsigned nrecs;
 
 const vfmws_config_t *vfmws_config(void) { return &cfg; }
 
-int vfmws_config_active(void) { return cfg.main || cfg.main_error || cfg.nnamed; }
+int vfmws_config_active(void) { return cfg.main || cfg.main_error || cfg.nnamed || cfg.app; }
+
+#ifdef VFMWS_HAVE_NDPI
+static gboolean pref_ndpi; /* vfm.ndpi */
+#endif
+
+/* Frames are classified when asked (vfm.ndpi) or when a filter reads `app`. */
+static void update_app(void)
+{
+#ifdef VFMWS_HAVE_NDPI
+    int on = pref_ndpi || (cfg.main && vfmws_filter_uses_app(cfg.main));
+    for (unsigned i = 0; i < cfg.nnamed; i++)
+        on |= vfmws_filter_uses_app(cfg.named[i]);
+    if (on != cfg.app)
+        cfg.generation++;
+    cfg.app = on;
+#endif
+}
 
 /* ---- vfm.filter ------------------------------------------------------------ */
 
@@ -73,6 +93,7 @@ static void apply_prefs(void)
     const char *src = pref_filter ? pref_filter : "";
     if (!main_src || strcmp(src, main_src) != 0)
         set_main(src);
+    update_app();
 }
 
 /* ---- the named filters ----------------------------------------------------- */
@@ -154,8 +175,10 @@ static void named_changed(void)
 {
     free_named();
     cfg.generation++;
-    if (!nrecs)
+    if (!nrecs) {
+        update_app();
         return;
+    }
     cfg.named = g_new0(vfmws_filter_t *, nrecs);
     for (unsigned i = 0; i < nrecs; i++) {
         if (!recs[i].enabled)
@@ -167,6 +190,7 @@ static void named_changed(void)
         else /* check_rec() refuses such rows; say so if one gets here anyway */
             report_failure("VFM: named filter skipped: %s", msg);
     }
+    update_app();
 }
 
 static uat_field_t named_fields[] = {
@@ -185,6 +209,15 @@ void vfmws_config_register(int proto)
         "A VFLisp expression run on every frame (docs/vflisp.md); frames it accepts carry "
         "vfm.match, so the display filter vfm.match shows them.  Empty: off.",
         &pref_filter);
+#ifdef VFMWS_HAVE_NDPI
+    prefs_register_bool_preference(
+        m, "ndpi", "Classify flows with nDPI (vfm.app)",
+        "Give every frame the nDPI application of its flow as vfm.app (display filter: "
+        "vfm.app == \"DNS\").  On the first pass that is what is known once the frame is "
+        "seen; on later passes (tshark -2, the GUI after loading) the flow's final "
+        "classification.  Filters that read app turn it on too (docs/ndpi.md).",
+        &pref_ndpi);
+#endif
     uat_t *u = uat_new("VFM named filters", sizeof(named_rec_t), VFMWS_UAT_NAME, TRUE, &recs,
                        &nrecs, UAT_AFFECTS_DISSECTION, NULL, copy_rec, check_rec, free_rec,
                        named_changed, NULL, named_fields);
@@ -197,6 +230,9 @@ void vfmws_config_register(int proto)
 
 void vfmws_config_reset_state(void)
 {
+#ifdef VFMWS_HAVE_NDPI
+    vfmws_app_reset();
+#endif
     if (cfg.main)
         vfmws_filter_reset(cfg.main);
     for (unsigned i = 0; i < cfg.nnamed; i++)
@@ -205,6 +241,9 @@ void vfmws_config_reset_state(void)
 
 void vfmws_config_free(void)
 {
+#ifdef VFMWS_HAVE_NDPI
+    vfmws_app_free();
+#endif
     vfmws_filter_free(cfg.main);
     cfg.main = NULL;
     g_free(main_error);

@@ -19,6 +19,8 @@ typedef struct vfmws_config {
     vfmws_filter_t **named;   /* the enabled named filters, in table order */
     unsigned nnamed;
     unsigned generation;      /* bumped on every change: stored frame results go stale */
+    int app;                  /* classify frames with nDPI: the vfm.ndpi preference, or a
+                                 filter reads `app` (always 0 without the nDPI extension) */
 } vfmws_config_t;
 
 /** Register the preferences and the named-filter table of protocol @p proto. */
@@ -27,7 +29,7 @@ void vfmws_config_register(int proto);
 /** The current filters (never NULL). */
 const vfmws_config_t *vfmws_config(void);
 
-/** Is any filter (valid or not) configured?  Nothing to do per frame otherwise. */
+/** Is any filter (valid or not) configured, or nDPI on?  Nothing to do per frame otherwise. */
 int vfmws_config_active(void);
 
 /** Forget the flow state of every filter: a new file or a full redissection starts. */

@@ -4,12 +4,19 @@
  */
 #include "filter.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vfm/asm.h"
+#include "vfm/bytecode.h"
+#include "vfm/helpers.h"
 #include "vfm/vflisp.h"
 #include "vfm/vfm.h"
+#ifdef VFMWS_HAVE_NDPI
+#include "app.h"
+#endif
 
 /* The code for one link type: a ready VM, or why there is none. */
 typedef struct slot {
@@ -25,7 +32,26 @@ struct vfmws_filter {
     slot_t slots[VFMWS_LINKTYPES_MAX];
     unsigned nslots;
     unsigned last; /* slot of the previous frame: captures rarely mix link types */
+    bool uses_app; /* calls VFM_HELPER_APP: frames must be classified */
 };
+
+/* Does the bytecode image call helper @p id? */
+static bool calls_helper(const uint8_t *image, uint32_t len, unsigned id)
+{
+    const uint8_t *code;
+    uint32_t n;
+    if (vfm_bytecode_parse(image, len, &code, &n, NULL, 0) != VFM_SUCCESS)
+        return false;
+    for (uint32_t pc = 0; pc < n;) {
+        int size = vfm_format_insn(code, n, pc, NULL, 0);
+        if (size <= 0)
+            return false;
+        if (code[pc] == VFM_OP_CALL && size >= 3 && (code[pc + 1] | code[pc + 2] << 8) == (int)id)
+            return true;
+        pc += (uint32_t)size;
+    }
+    return false;
+}
 
 static char *dup_str(const char *s)
 {
@@ -42,13 +68,16 @@ static char *dup_str(const char *s)
  * (as vfm-test sets it from the capture), and the JIT is asked for: when it
  * declines, the interpreter gives the same results.
  */
-static int compile(const vfmws_filter_t *f, int linktype, vfm_state_t **out, char *why,
+static int compile(vfmws_filter_t *f, int linktype, vfm_state_t **out, char *why,
                    size_t whylen)
 {
     vfl_options_t opts;
     vfl_options_init(&opts);
     opts.linktype = linktype;
     opts.filename = f->name;
+#ifdef VFMWS_HAVE_NDPI
+    opts.app_resolve = vfmws_app_resolve;
+#endif
     vfl_diag_t diag;
     uint8_t *code = NULL;
     uint32_t len = 0;
@@ -63,6 +92,12 @@ static int compile(const vfmws_filter_t *f, int linktype, vfm_state_t **out, cha
         snprintf(why, whylen, "%s: %s", f->name, vfm_error_string(VFM_ERROR_NO_MEMORY));
         return VFM_ERROR_NO_MEMORY;
     }
+    f->uses_app |= calls_helper(code, len, VFM_HELPER_APP);
+#ifdef VFMWS_HAVE_NDPI
+    vfm_helper_t h;
+    vfmws_app_helper(linktype, &h);
+    vfm_register_helper(vm, VFM_HELPER_APP, &h);
+#endif
     rc = vfm_set_linktype(vm, linktype);
     if (rc == VFM_SUCCESS || rc == VFM_ERROR_UNSUPPORTED)
         rc = vfm_load_program(vm, code, len);
@@ -179,6 +214,11 @@ void vfmws_filter_reset(vfmws_filter_t *f)
     for (unsigned i = 0; i < f->nslots; i++)
         if (f->slots[i].vm)
             vfm_flow_table_clear(f->slots[i].vm);
+}
+
+int vfmws_filter_uses_app(const vfmws_filter_t *f)
+{
+    return f->uses_app;
 }
 
 int vfmws_filter_jit_active(const vfmws_filter_t *f)

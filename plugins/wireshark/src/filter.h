@@ -67,6 +67,9 @@ const char *vfmws_filter_no_code_why(const vfmws_filter_t *f, int linktype);
 /** Forget all flow-table state (a new file, or a redissection from the start). */
 void vfmws_filter_reset(vfmws_filter_t *f);
 
+/** Does the filter read `app` (VFM_HELPER_APP)?  The frames must then be classified. */
+int vfmws_filter_uses_app(const vfmws_filter_t *f);
+
 /** Does any compiled VM of the filter run native code? (for the About text) */
 int vfmws_filter_jit_active(const vfmws_filter_t *f);
 

@@ -10,6 +10,10 @@
  *                 compile, or a link type VFLisp has no layout for
  *   vfm.matched   the name of each named filter that accepts the frame
  *   vfm.linktype  the LINKTYPE_ value the filters were compiled for
+ *   vfm.app       (with the nDPI extension, when vfm.ndpi is on or a filter
+ *                 reads app) the nDPI application of the frame's flow: on the
+ *                 first pass the one known once this frame is seen, on later
+ *                 passes the flow's final one (app.h, docs/ndpi.md)
  *
  * Results are computed once per frame, on the first pass (fd->visited == 0),
  * and kept as per-frame data: a stateful filter (count-by, flow-count)
@@ -30,6 +34,10 @@
 #include "vfm/vfm.h"
 #include "linktype.h"
 #include "packet-vfm.h"
+#ifdef VFMWS_HAVE_NDPI
+#include "app.h"
+#include "vfm/vfm_ndpi.h"
+#endif
 
 static int proto_vfm = -1;
 static int hf_match = -1;
@@ -37,6 +45,7 @@ static int hf_result = -1;
 static int hf_error = -1;
 static int hf_matched = -1;
 static int hf_linktype = -1;
+static int hf_app = -1;
 static int ett_vfm = -1;
 static expert_field ei_bad_filter = EI_INIT;
 static expert_field ei_linktype = EI_INIT;
@@ -60,6 +69,8 @@ typedef struct frame_result {
     int encap;           /* the frame's WTAP_ENCAP (for the message when linktype < 0) */
     bool not_packet;     /* a record that is not a packet (event, report, ...) */
     bool has_main;
+    bool has_app;    /* classified (the frame was fed on the first pass) */
+    uint64_t app;    /* its flow's classification then (VFM_NDPI_NO_FLOW: no flow) */
     vfmws_verdict_t main;
     unsigned nnamed;
     named_verdict_t named[]; /* one per enabled named filter, table order */
@@ -83,6 +94,14 @@ static frame_result_t *evaluate(tvbuff_t *tvb, packet_info *pinfo)
     /* The whole frame from the link layer, as a capture file holds it. */
     unsigned len = tvb_captured_length(tvb);
     const uint8_t *pkt = len ? tvb_get_ptr(tvb, 0, len) : NULL;
+#ifdef VFMWS_HAVE_NDPI
+    /* Before the filters: their app includes this frame.  Each frame once, in order. */
+    if (c->app && !pinfo->fd->visited) {
+        uint64_t us = (uint64_t)pinfo->abs_ts.secs * 1000000u + (uint64_t)pinfo->abs_ts.nsecs / 1000u;
+        r->app = vfmws_app_feed(r->linktype, pkt, len, us);
+        r->has_app = true;
+    }
+#endif
     if (c->main) {
         r->has_main = true;
         vfmws_filter_run(c->main, r->linktype, pkt, len, &r->main);
@@ -194,6 +213,22 @@ static void show(const frame_result_t *r, tvbuff_t *tvb, packet_info *pinfo, pro
     proto_item_set_generated(
         proto_tree_add_uint(t, hf_linktype, tvb, 0, 0, (uint32_t)r->linktype));
     wmem_strbuf_t *label = wmem_strbuf_new(pinfo->pool, "");
+#ifdef VFMWS_HAVE_NDPI
+    if (c->app && r->has_app) {
+        /* Later passes: the final classification, the same however often redissected. */
+        uint64_t app = r->app;
+        if (pinfo->fd->visited) {
+            unsigned len = tvb_captured_length(tvb);
+            app = vfmws_app_final(r->linktype, len ? tvb_get_ptr(tvb, 0, len) : NULL, len);
+        }
+        if (app != VFM_NDPI_NO_FLOW) {
+            char name[VFM_NDPI_NAME_MAX];
+            vfmws_app_name(app, name, sizeof name);
+            proto_item_set_generated(proto_tree_add_string(t, hf_app, tvb, 0, 0, name));
+            wmem_strbuf_append_printf(label, ", app %s", name);
+        }
+    }
+#endif
     if (r->has_main)
         show_main(r, t, tvb, pinfo, label);
     show_named(r, t, tvb, pinfo, label);
@@ -235,6 +270,10 @@ void vfmws_register_proto(void)
         {&hf_linktype,
          {"Link type", "vfm.linktype", FT_UINT32, BASE_DEC, NULL, 0x0,
           "LINKTYPE_ value the filters were compiled for", HFILL}},
+        {&hf_app,
+         {"Application", "vfm.app", FT_STRING, BASE_NONE, NULL, 0x0,
+          "nDPI application of the frame's flow (with the nDPI extension; docs/ndpi.md)",
+          HFILL}},
     };
     static int *ett[] = {&ett_vfm};
     static ei_register_info ei[] = {

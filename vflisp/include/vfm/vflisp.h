@@ -60,9 +60,26 @@ typedef struct vfl_options {
      * as in saved captures.
      */
     int live;
+    /*
+     * Application names for the `app` field (the nDPI extension,
+     * plugins/ndpi, docs/ndpi.md): `(= app "DNS")` compiles to CALL
+     * VFM_HELPER_APP and a compare with the id app_resolve gives for "DNS"
+     * (return 0 and set *app, or -1 for an unknown name).  The program then
+     * needs that helper (vfm_ndpi_helper()).  NULL (the default): a filter
+     * using `app` is an error.
+     */
+    int (*app_resolve)(void *user, const char *name, uint64_t *app);
+    void *app_user; /* passed to app_resolve */
 } vfl_options_t;
 
-/** Set @p opts to the defaults (Ethernet, filename NULL, live 0). */
+/*
+ * What the VFM_HELPER_APP helper pushes for a packet that belongs to no flow
+ * (not IP, ...): `app` is then absent, so (= app X) and (!= app X) are both
+ * false, as (= proto 6) and (!= proto 6) are on an ARP frame.
+ */
+#define VFL_APP_NO_FLOW 0xffffffffu
+
+/** Set @p opts to the defaults (Ethernet, filename NULL, live 0, no app_resolve). */
 void vfl_options_init(vfl_options_t *opts);
 
 /** Why a compilation failed.  Owned by the caller. */
