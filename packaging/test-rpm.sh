@@ -39,6 +39,9 @@ has vfm-devel '/include/vfm/vfm\.h$'
 has vfm-devel '/cmake/vfm/vfmConfig\.cmake$'
 has vfm-static '/libvfm\.a$'
 has vfm-tcpdump '/vfm/libvfm-shim\.so$'
+has vfm-ndpi '^/usr/bin/vfm-classify$'
+has vfm-ndpi '/libvfm-ndpi\.so\.0$'
+has vfm-ndpi-devel '/include/vfm/vfm_ndpi\.h$'
 has vfm-wireshark '/wireshark/plugins/[0-9.]+/epan/vfm\.so$'
 requires vfm-tcpdump '^tcpdump$'
 requires vfm-wireshark '^libwireshark\.so'
@@ -55,6 +58,10 @@ expr='(and (= proto tcp) (= dst-port 80))'
 want=$(tcpdump --count -r "$sample" 'ip and tcp dst port 80' 2>/dev/null | awk '{print $1}')
 "$root/usr/bin/vflispc" -e "$expr" -o "$root/f.bin" || bad "packaged vflispc"
 same "packaged vfm-test counts what tcpdump counts" "$("$root/usr/bin/vfm-test" --count "$root/f.bin" "$sample")" "$want"
+same "packaged vfm-classify: (= app \"HTTP\") selects the HTTP flows' packets" \
+    "$(LD_LIBRARY_PATH=$(dirname "$(find "$root" -name 'libvfm-ndpi.so.0' | head -n 1)") \
+        "$root/usr/bin/vfm-classify" -c -e '(= app "HTTP")' "$sample")" \
+    "$("$root/usr/bin/vfm-classify" --flows "$sample" | awk -F'\t' '!/^#/ && ($NF == "HTTP" || index($NF, "HTTP.") == 1) { n += $6 } END { print n + 0 }')"
 same "packaged vfm-tcpdump finds its packaged shim" \
     "$("$root/usr/bin/vfm-tcpdump" --count -r "$sample" "$expr" 2>/dev/null | awk '{print $1}')" "$want"
 

@@ -10,6 +10,7 @@ packages=(
   libcunit1-dev                          # unit tests
   tcpdump                                # the reference the tests compare against
   libwireshark-dev wireshark-dev tshark  # the Wireshark plugin and its tests
+  libndpi-dev libndpi-bin                # the nDPI classifier; ndpiReader is its reference
   qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross  # ARM64 JIT, tested under qemu
   libcunit1-dev:arm64                    # the unit tests in that cross build (multiarch)
   iproute2 strace                        # live capture tests in a network namespace
