@@ -15,6 +15,7 @@ packages=(
   libcunit1-dev:arm64                    # the unit tests in that cross build (multiarch)
   iproute2 strace                        # live capture tests in a network namespace
   help2man                               # manual pages from each command's --help
+  clang libclang-rt-14-dev               # libFuzzer for scripts/fuzz.sh (clang only recommends the runtime)
   debhelper dpkg-dev lintian xz-utils    # the Debian packages (packaging/), built and checked
   rpm                                    # the RPM spec, built with rpmbuild and unpacked
 )
