@@ -6,6 +6,7 @@
 #   examples/*.vfm               -> fuzz_asm, and assembled: fuzz_load, fuzz_dis, fuzz_cbpf
 #   vflisp/tests/equivalence.pairs (vfl: and tcpdump: lines)
 #                                -> fuzz_vflisp, fuzz_shim
+#   the fuzz_hash5 seeds          -> fuzz_ndpi (one packet each, and runs of 8)
 #   fuzz/seeds-extra/<target>/   -> copied as they are (hand-written seeds)
 # Usage: fuzz/make-corpus.sh [BUILD_DIR]   (default build-fuzzcamp-release; it
 # must have vfm-fuzz-seeds and vfm-asm built).  Replaces fuzz/corpus/ whole.
@@ -18,7 +19,7 @@ for t in "$seeds" "$asm"; do
     [ -x "$t" ] || { echo "make-corpus: $t: not built (cmake --build $build)" >&2; exit 2; }
 done
 out=fuzz/corpus
-targets=(fuzz_load fuzz_asm fuzz_dis fuzz_bytecode fuzz_hash5 fuzz_jit fuzz_cbpf fuzz_shim fuzz_vflisp)
+targets=(fuzz_load fuzz_asm fuzz_dis fuzz_bytecode fuzz_hash5 fuzz_jit fuzz_cbpf fuzz_shim fuzz_vflisp fuzz_ndpi)
 rm -rf "$out"
 for t in "${targets[@]}"; do mkdir -p "$out/$t"; done
 
@@ -60,6 +61,29 @@ while IFS= read -r line; do
         ;;
     esac
 done <vflisp/tests/equivalence.pairs
+
+# fuzz_ndpi: the same packets (same link-type byte), each behind a 2-byte
+# length; also runs of 8 packets of one link type, so seeds hold flows.
+ndpi_packet() { # hash5 seed file: the 2-byte length and the packet
+    local n=$(($(stat -c %s "$1") - 1))
+    byte $((n >> 8))
+    byte $((n & 255))
+    tail -c +2 "$1"
+}
+for f in "$out"/fuzz_hash5/*; do
+    { head -c 1 "$f"; ndpi_packet "$f"; } >"$out/fuzz_ndpi/$(basename "$f")"
+done
+run=0
+for lt in $(for f in "$out"/fuzz_hash5/*; do od -An -tu1 -N1 "$f"; done | sort -un); do
+    files=()
+    for f in "$out"/fuzz_hash5/*; do
+        [ "$(od -An -tu1 -N1 "$f" | tr -d ' ')" = "$lt" ] && files+=("$f")
+    done
+    for ((k = 0; k + 8 <= ${#files[@]}; k += 8)); do
+        run=$((run + 1))
+        { byte "$lt"; for f in "${files[@]:k:8}"; do ndpi_packet "$f"; done; } >"$out/fuzz_ndpi/run-$run"
+    done
+done
 
 if [ -d fuzz/seeds-extra ]; then
     for d in fuzz/seeds-extra/*/; do

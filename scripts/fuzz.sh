@@ -24,7 +24,7 @@ shift || true
 case $secs in '' | *[!0-9]*) echo "fuzz.sh: SECONDS '$secs' is not a number" >&2; exit 1 ;; esac
 build=${FUZZ_BUILD_DIR:-build-fuzz-ci}
 jobs=${FUZZ_JOBS:-$(nproc)}
-all=(fuzz_load fuzz_jit fuzz_asm fuzz_dis fuzz_bytecode fuzz_hash5 fuzz_cbpf fuzz_shim fuzz_vflisp)
+all=(fuzz_load fuzz_jit fuzz_asm fuzz_dis fuzz_bytecode fuzz_hash5 fuzz_cbpf fuzz_shim fuzz_vflisp fuzz_ndpi)
 targets=("${@:-${all[@]}}")
 for t in "${targets[@]}"; do
     case " ${all[*]} " in *" $t "*) ;; *) echo "fuzz.sh: '$t' is not a target (${all[*]})" >&2; exit 1 ;; esac

@@ -59,6 +59,15 @@ void vfm_ndpi_destroy(vfm_ndpi_t *c)
     free(c);
 }
 
+void vfm_ndpi_reset(vfm_ndpi_t *c)
+{
+    if (!c)
+        return;
+    vfmn_flows_free(&c->flows, ndpi_flow_free);
+    c->last_ms = 0;
+    c->npackets = 0;
+}
+
 static void set_proto(vfmn_flow_t *f, ndpi_protocol p)
 {
     f->master = p.master_protocol;

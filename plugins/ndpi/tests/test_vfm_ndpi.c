@@ -162,6 +162,18 @@ static void test_feed(void)
     CU_ASSERT_EQUAL(f.app, 5);
     CU_ASSERT_EQUAL(f.first_packet, 1);
     CU_ASSERT_EQUAL(vfm_ndpi_flow_get(c, 1, &f), VFM_ERROR_INVALID_ARGUMENT);
+
+    /* reset: no flows, numbering starts again, the same packet is DNS again. */
+    vfm_ndpi_reset(c);
+    CU_ASSERT_EQUAL(vfm_ndpi_flow_count(c), 0);
+    CU_ASSERT_EQUAL(vfm_ndpi_lookup(c, p, dns(p, false), &app), 0);
+    CU_ASSERT_EQUAL(vfm_ndpi_feed(c, p, dns(p, false), 2000000, &app, &flow), 1);
+    CU_ASSERT_EQUAL(flow, 0);
+    CU_ASSERT_EQUAL(app, 5);
+    CU_ASSERT_EQUAL(vfm_ndpi_flow_get(c, 0, &f), VFM_SUCCESS);
+    CU_ASSERT_EQUAL(f.packets, 1);
+    CU_ASSERT_EQUAL(f.first_packet, 1);
+    vfm_ndpi_reset(NULL);
     vfm_ndpi_destroy(c);
 }
 
@@ -273,7 +285,7 @@ int main(void)
     CU_pSuite s = CU_add_suite("vfm_ndpi", NULL, NULL);
     CU_add_test(s, "create and destroy", test_create);
     CU_add_test(s, "ids <-> names", test_names);
-    CU_add_test(s, "feed: one flow both ways, DNS", test_feed);
+    CU_add_test(s, "feed: one flow both ways, DNS; reset", test_feed);
     CU_add_test(s, "finish: give up with a guess", test_finish);
     CU_add_test(s, "helper in a VM: interpreter", test_helper_interp);
     CU_add_test(s, "helper in a VM: JIT", test_helper_jit);

@@ -61,6 +61,14 @@ vfm_ndpi_t *vfm_ndpi_create(int linktype, char *err, size_t errlen);
 /** Free the classifier, its flows and its nDPI module.  NULL is ignored. */
 void vfm_ndpi_destroy(vfm_ndpi_t *c);
 
+/**
+ * Forget every flow and the packet count, as for a new capture, but keep
+ * the nDPI detection module (whose set-up is the costly part of create:
+ * tens of milliseconds).  nDPI's own caches, filled by earlier flows, stay.
+ * NULL is ignored.
+ */
+void vfm_ndpi_reset(vfm_ndpi_t *c);
+
 /** 1 if vfm_ndpi_create() accepts @p linktype, else 0. */
 int vfm_ndpi_linktype_supported(int linktype);
 
