@@ -13,8 +13,11 @@
  * the memory one VM holds (vfm_memory_usage).
  *
  * Each backend's timed loop is its own non-inlined function (run_vfm,
- * run_jit, run_vfl, run_vfl_jit, run_bpf, run_c) so callgrind can attribute
- * instructions to it (see bench/README.md).
+ * run_jit, run_vfl, run_vfl_jit, run_vfm_batch, run_jit_batch, run_bpf,
+ * run_c) so callgrind can attribute instructions to it (see
+ * bench/README.md).  The -batch rows run the assembly program's VMs through
+ * vfm_run_batch() in bursts of --burst packets, as pcap_dispatch() would
+ * deliver them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,10 +43,24 @@
 #define VFM_BENCH_DEFAULT_PCAP "pcaps/mix.pcap"
 #endif
 
-/* The VM backends first (they index compiled_t.vm), then the references. */
-enum { B_VFM, B_JIT, B_VFL, B_VFL_JIT, NVMS, B_BPF = NVMS, B_C, NBACKENDS };
+/*
+ * The VM backends first (they index compiled_t.vm), then the batch rows
+ * (vfm_run_batch on the vfm-interp and vfm-jit VMs), then the references.
+ */
+enum { B_VFM, B_JIT, B_VFL, B_VFL_JIT, NVMS, B_VFM_BATCH = NVMS, B_JIT_BATCH, B_BPF, B_C,
+       NBACKENDS };
 static const char *const backend_names[NBACKENDS] = {
-    "vfm-interp", "vfm-jit", "vfl-interp", "vfl-jit", "bpf_filter", "c-handwritten"};
+    "vfm-interp", "vfm-jit", "vfl-interp", "vfl-jit", "vfm-interp-batch", "vfm-jit-batch",
+    "bpf_filter", "c-handwritten"};
+
+/* The compiled_t.vm slot a VM backend runs on (the batch rows share the assembly program's). */
+static int vm_slot(int b)
+{
+    return b == B_VFM_BATCH ? B_VFM : b == B_JIT_BATCH ? B_JIT : b;
+}
+
+#define BURST_DEFAULT 64 /* packets per vfm_run_batch call, like a pcap_dispatch burst */
+#define BURST_MAX 4096
 
 #define JIT_COMPILES 31 /* compilations timed per program; the median is reported */
 
@@ -94,6 +111,28 @@ RUN_VM(run_vfl)
 RUN_VM(run_vfl_jit)
 #undef RUN_VM
 
+/*
+ * The batch rows: bursts of @p burst packets through vfm_run_batch, which
+ * fills a per-burst results array (as a capture loop wanting each verdict
+ * would) and returns the count accepted.
+ */
+#define RUN_BATCH(fn)                                                                      \
+    LOOP_FN static uint64_t fn(vfm_state_t *vm, const vfm_packet_t *pk, uint32_t n,        \
+                               uint32_t burst)                                             \
+    {                                                                                      \
+        uint64_t matches = 0, results[BURST_MAX];                                          \
+        for (uint32_t i = 0; i < n; i += burst) {                                          \
+            int got = vfm_run_batch(vm, pk + i, n - i < burst ? n - i : burst, results,    \
+                                    NULL);                                                 \
+            if (got > 0)                                                                   \
+                matches += (uint64_t)got;                                                  \
+        }                                                                                  \
+        return matches;                                                                    \
+    }
+RUN_BATCH(run_vfm_batch)
+RUN_BATCH(run_jit_batch)
+#undef RUN_BATCH
+
 __attribute__((noinline)) static uint64_t run_bpf(const struct bpf_insn *insns,
                                                   const bench_pkt_t *pk, uint32_t n)
 {
@@ -117,7 +156,7 @@ __attribute__((noinline)) static uint64_t run_c(bench_pred_fn pred, const bench_
 /* Does backend @p b run for this filter (checked for agreement)? */
 static int available(const compiled_t *c, int b)
 {
-    return b < NVMS ? c->vm[b] != NULL : 1;
+    return b < B_BPF ? c->vm[vm_slot(b)] != NULL : 1;
 }
 
 /* ... and is it timed (--backends)? */
@@ -141,7 +180,8 @@ static int parse_backends(const char *list, unsigned *mask)
             b++;
         if (b == NBACKENDS) {
             tool_usage_error("--backends: unknown backend '%.*s' (vfm-interp, vfm-jit, "
-                             "vfl-interp, vfl-jit, bpf_filter, c-handwritten)", (int)n, p);
+                             "vfl-interp, vfl-jit, vfm-interp-batch, vfm-jit-batch, "
+                             "bpf_filter, c-handwritten)", (int)n, p);
             return -1;
         }
         *mask |= 1u << b;
@@ -150,7 +190,8 @@ static int parse_backends(const char *list, unsigned *mask)
     return 0;
 }
 
-static uint64_t run_backend(int b, const compiled_t *c, const bench_pkts_t *pk)
+static uint64_t run_backend(int b, const compiled_t *c, const bench_pkts_t *pk,
+                            const vfm_packet_t *vp, uint32_t burst)
 {
     switch (b) {
     case B_VFM:
@@ -161,6 +202,10 @@ static uint64_t run_backend(int b, const compiled_t *c, const bench_pkts_t *pk)
         return run_vfl(c->vm[b], pk->pkt, pk->n);
     case B_VFL_JIT:
         return run_vfl_jit(c->vm[b], pk->pkt, pk->n);
+    case B_VFM_BATCH:
+        return run_vfm_batch(c->vm[B_VFM], vp, pk->n, burst);
+    case B_JIT_BATCH:
+        return run_jit_batch(c->vm[B_JIT], vp, pk->n, burst);
     case B_BPF:
         return run_bpf(c->bpf.bf_insns, pk->pkt, pk->n);
     case B_C:
@@ -294,6 +339,12 @@ static void release(compiled_t *c)
         pcap_freecode(&c->bpf);
 }
 
+/* Backends check_agreement compares (check_batch does the batch rows). */
+static int checked_here(const compiled_t *c, int b)
+{
+    return available(c, b) && (b < NVMS || b >= B_BPF);
+}
+
 /*
  * The untimed correctness pass: per-packet verdicts of every backend, and the
  * VMs' return codes.  A verified program may fail only with VFM_ERROR_BOUNDS
@@ -335,7 +386,7 @@ static int check_agreement(const compiled_t *c, const bench_pkts_t *pk, uint64_t
         int differ = 0;
         for (int b = 0; b < NBACKENDS; b++) {
             m[b] += (uint64_t)verdict[b];
-            if (available(c, b) && verdict[b] != verdict[B_BPF])
+            if (checked_here(c, b) && verdict[b] != verdict[B_BPF])
                 differ = 1;
         }
         if (differ) {
@@ -343,7 +394,7 @@ static int check_agreement(const compiled_t *c, const bench_pkts_t *pk, uint64_t
                 fprintf(stderr, TOOL ": filter %s: packet %u (caplen %u, len %u):", c->f->name,
                         i + 1, p->caplen, p->len);
                 for (int b = 0; b < NBACKENDS; b++)
-                    if (available(c, b))
+                    if (checked_here(c, b))
                         fprintf(stderr, " %s=%d", backend_names[b], verdict[b]);
                 fputc('\n', stderr);
             }
@@ -353,12 +404,49 @@ static int check_agreement(const compiled_t *c, const bench_pkts_t *pk, uint64_t
     if (bad) {
         fprintf(stderr, TOOL ": filter %s: backends disagree (matches:", c->f->name);
         for (int b = 0; b < NBACKENDS; b++)
-            if (available(c, b))
+            if (checked_here(c, b))
                 fprintf(stderr, " %s %" PRIu64, backend_names[b], m[b]);
         fprintf(stderr, "); this is a correctness bug, not a benchmark result\n");
     }
     *matches = m[B_BPF];
     return bad ? -1 : 0;
+}
+
+/*
+ * The batch rows' correctness pass: vfm_run_batch over every burst must give
+ * each packet exactly vfm_run's code and value on the same VM, and return the
+ * number of packets vfm_run accepts.
+ */
+static int check_batch(const compiled_t *c, const vfm_packet_t *vp, uint32_t n, uint32_t burst)
+{
+    uint64_t res[BURST_MAX];
+    int codes[BURST_MAX], shown = 0;
+    for (int b = B_VFM_BATCH; b <= B_JIT_BATCH; b++) {
+        vfm_state_t *vm = c->vm[vm_slot(b)];
+        if (!vm)
+            continue;
+        for (uint32_t i = 0; i < n; i += burst) {
+            uint32_t k = n - i < burst ? n - i : burst;
+            int got = vfm_run_batch(vm, vp + i, k, res, codes);
+            int want = 0;
+            for (uint32_t j = 0; j < k; j++) {
+                uint64_t v;
+                int rc = vfm_run(vm, vp[i + j].data, vp[i + j].len, &v);
+                want += rc == VFM_SUCCESS && v != 0;
+                if ((rc != codes[j] || v != res[j]) && shown++ < 10)
+                    fprintf(stderr, TOOL ": filter %s: packet %u: %s returned %d/%" PRIu64
+                            ", vfm_run %d/%" PRIu64 "\n", c->f->name, i + j + 1,
+                            backend_names[b], codes[j], res[j], rc, v);
+            }
+            if (got != want && shown++ < 10)
+                fprintf(stderr, TOOL ": filter %s: packets %u-%u: %s counted %d accepted, "
+                        "vfm_run %d\n", c->f->name, i + 1, i + k, backend_names[b], got, want);
+        }
+    }
+    if (shown)
+        fprintf(stderr, TOOL ": filter %s: vfm_run_batch disagrees with vfm_run; this is a "
+                "correctness bug, not a benchmark result\n", c->f->name);
+    return shown ? -1 : 0;
 }
 
 /* ---- reporting ------------------------------------------------------------ */
@@ -393,7 +481,8 @@ static void cpu_model(char *buf, size_t len)
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: " TOOL " [-r FILE | --synth N [--seed S]] [--reps K] [--filter NAME] [--csv]\n"
+            "usage: " TOOL " [-r FILE | --synth N [--seed S]] [--reps K] [--filter NAME]\n"
+            "                 [--backends L] [--burst N] [--csv]\n"
             "Time the VFM interpreter and JIT (on assembly and on VFLisp), libpcap's\n"
             "bpf_filter() and hand-written C on the same packets; all must accept exactly\n"
             "the same packets (exit 3 if not).\n"
@@ -409,10 +498,14 @@ static void usage(FILE *fp)
     fprintf(fp, "\n"
                 "  --backends L   time only these (comma-separated; bpf_filter and\n"
                 "                 c-handwritten always): vfm-interp, vfm-jit, vfl-interp,\n"
-                "                 vfl-jit; all are still checked for agreement\n"
+                "                 vfl-jit, vfm-interp-batch, vfm-jit-batch; all are still\n"
+                "                 checked for agreement\n"
+                "  --burst N      packets per vfm_run_batch call in the -batch rows\n"
+                "                 (default %d, at most %d)\n"
                 "  --csv          machine-readable output\n"
                 "  --help, --version\n"
-                "Exit status: 0 ok, 1 usage, 2 bad input or filter, 3 backends disagree.\n");
+                "Exit status: 0 ok, 1 usage, 2 bad input or filter, 3 backends disagree.\n",
+            BURST_DEFAULT, BURST_MAX);
 }
 
 static int parse_num(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -432,20 +525,22 @@ static int parse_num(const char *opt, const char *s, uint64_t min, uint64_t max,
 int main(int argc, char **argv)
 {
     tool_init(TOOL);
-    enum { O_SYNTH = 256, O_SEED, O_REPS, O_FILTER, O_BACKENDS, O_CSV, O_HELP, O_VERSION };
+    enum { O_SYNTH = 256, O_SEED, O_REPS, O_FILTER, O_BACKENDS, O_BURST, O_CSV, O_HELP,
+           O_VERSION };
     static const struct option longopts[] = {
         {"synth", required_argument, NULL, O_SYNTH},
         {"seed", required_argument, NULL, O_SEED},
         {"reps", required_argument, NULL, O_REPS},
         {"filter", required_argument, NULL, O_FILTER},
         {"backends", required_argument, NULL, O_BACKENDS},
+        {"burst", required_argument, NULL, O_BURST},
         {"csv", no_argument, NULL, O_CSV},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
     };
     const char *file = NULL, *only = NULL;
-    uint64_t synth = 0, seed = 1, reps = 2000;
+    uint64_t synth = 0, seed = 1, reps = 2000, burst = BURST_DEFAULT;
     int csv = 0, c;
     unsigned mask = (1u << NBACKENDS) - 1;
     opterr = 0; /* our own one-line messages */
@@ -471,6 +566,10 @@ int main(int argc, char **argv)
             break;
         case O_BACKENDS:
             if (parse_backends(optarg, &mask))
+                return 1;
+            break;
+        case O_BURST:
+            if (parse_num("--burst", optarg, 1, BURST_MAX, &burst))
                 return 1;
             break;
         case O_CSV:
@@ -513,12 +612,17 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+    /* The batch rows' view of the same packets (built once, outside the timing). */
+    vfm_packet_t *vp = malloc((pk.n ? pk.n : 1) * sizeof *vp);
+    pcap_t *dead = vp ? pcap_open_dead(DLT_EN10MB, 262144) : NULL;
     if (!dead) {
-        fprintf(stderr, TOOL ": pcap_open_dead failed\n");
+        fprintf(stderr, TOOL ": %s\n", vp ? "pcap_open_dead failed" : "out of memory");
+        free(vp);
         bench_pkts_free(&pk);
         return 2;
     }
+    for (uint32_t i = 0; i < pk.n; i++)
+        vp[i] = (vfm_packet_t){pk.pkt[i].data, pk.pkt[i].caplen};
 
     char cpu[256];
     cpu_model(cpu, sizeof cpu);
@@ -531,13 +635,14 @@ int main(int argc, char **argv)
     } else {
         printf("vfm-bench %s | %s | %s | cc %s | JIT: %s\n", vfm_version(), pcap_lib_version(),
                cpu, __VERSION__, host.arch ? host.arch : "none for this architecture");
-        printf("packets: %u from %s (%zu bytes), %" PRIu64 " timed passes per cell\n", pk.n,
-               source, pk.bytes, reps);
+        printf("packets: %u from %s (%zu bytes), %" PRIu64 " timed passes per cell; "
+               "-batch rows: vfm_run_batch in bursts of %" PRIu64 "\n", pk.n, source, pk.bytes,
+               reps, burst);
         printf("ns/pkt and Mpps: median pass; best: fastest pass; vs bpf: bpf_filter's median\n"
                "over the backend's (> 1: faster than bpf_filter); vs C: the backend's median\n"
                "over hand-written C's (1.00: as fast as C)\n"
                "vfm-*: hand-written VFM assembly; vfl-*: the same filter in VFLisp\n\n");
-        printf("%-12s %-14s %8s %8s %8s %9s %8s %7s\n", "filter", "backend", "ns/pkt", "best",
+        printf("%-12s %-16s %8s %8s %8s %9s %8s %7s\n", "filter", "backend", "ns/pkt", "best",
                "Mpps", "matches", "vs bpf", "vs C");
     }
 
@@ -559,7 +664,8 @@ int main(int argc, char **argv)
         }
         cf.timed = mask;
         uint64_t matches;
-        if (check_agreement(&cf, &pk, &matches) < 0) {
+        if (check_agreement(&cf, &pk, &matches) < 0 ||
+            check_batch(&cf, vp, pk.n, (uint32_t)burst) < 0) {
             release(&cf);
             status = EXIT_MISMATCH;
             continue; /* still check the other filters */
@@ -572,7 +678,7 @@ int main(int argc, char **argv)
                 if (!timed(&cf, b))
                     continue;
                 double t0 = now_ns();
-                uint64_t got = run_backend(b, &cf, &pk);
+                uint64_t got = run_backend(b, &cf, &pk, vp, (uint32_t)burst);
                 samples[b * reps + k] = (now_ns() - t0) / pk.n;
                 if (got != matches) { /* cannot happen unless a backend is not deterministic */
                     fprintf(stderr, TOOL ": filter %s: %s matched %" PRIu64 " packets on pass %"
@@ -597,8 +703,8 @@ int main(int argc, char **argv)
             double speedup = res[B_BPF].median_ns / res[b].median_ns;
             double vs_c = res[b].median_ns / res[B_C].median_ns;
             double mpps = 1e3 / res[b].median_ns;
-            const vmpair_t *pp = b < NVMS ? &cf.prog[b / 2] : NULL;
-            int jit = b == B_JIT || b == B_VFL_JIT;
+            const vmpair_t *pp = b < B_BPF ? &cf.prog[vm_slot(b) / 2] : NULL;
+            int jit = b == B_JIT || b == B_VFL_JIT || b == B_JIT_BATCH;
             if (csv)
                 printf("%s,%s,%.3f,%.3f,%.2f,%" PRIu64 ",%u,%.3f,%.3f,%u,%zu,%.0f,%zu\n",
                        f->name, backend_names[b], res[b].median_ns, res[b].best_ns, mpps,
@@ -606,7 +712,7 @@ int main(int argc, char **argv)
                        pp && jit ? pp->native_bytes : 0, pp && jit ? pp->compile_ns : 0,
                        pp ? (jit ? pp->mem_jit : pp->mem_interp) : 0);
             else
-                printf("%-12s %-14s %8.2f %8.2f %8.1f %9" PRIu64 " %7.2fx %6.2fx\n", f->name,
+                printf("%-12s %-16s %8.2f %8.2f %8.1f %9" PRIu64 " %7.2fx %6.2fx\n", f->name,
                        backend_names[b], res[b].median_ns, res[b].best_ns, mpps, res[b].matches,
                        speedup, vs_c);
         }
@@ -630,6 +736,7 @@ int main(int argc, char **argv)
         release(&cf);
     }
     free(samples);
+    free(vp);
     pcap_close(dead);
     bench_pkts_free(&pk);
     return status;

@@ -234,6 +234,73 @@ int vfm_run(vfm_state_t *vm, const uint8_t *packet, size_t packet_len, uint64_t 
     return run_checked(vm, packet, packet_len, result);
 }
 
+/* ---- batches -------------------------------------------------------------- */
+
+/*
+ * One batch loop: vfm_run's per-packet work without its per-packet checks,
+ * which vfm_run_batch made once.  Always inlined with constant flags, it
+ * becomes eight loops, so a native loop holds no test of the engine and a
+ * caller without one of the arrays pays nothing for it.  Without a results
+ * array every value goes to one scratch slot.  Acceptance is read back from
+ * the value: every engine sets it to 0 on an error.
+ */
+static inline __attribute__((always_inline)) int
+batch_loop(vfm_state_t *vm, const vfm_packet_t *pkts, size_t n, uint64_t *results, int *codes,
+           bool native, bool want_results, bool want_codes)
+{
+    uint64_t scratch;
+    const vfmi_jit_fn fn = vm->jit.fn;
+    const vfmi_prog_t *prog = vm->prog;
+    vfmi_ctx_t *ctx = &vm->ctx;
+    int accepted = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t *out = want_results ? &results[i] : &scratch;
+        const uint8_t *data = pkts[i].data;
+        size_t len = pkts[i].len;
+        int rc;
+        if (__builtin_expect(!data, 0)) { /* as run_checked() */
+            if (len) {
+                *out = 0;
+                rc = VFM_ERROR_INVALID_ARGUMENT;
+                goto done;
+            }
+            data = (const uint8_t *)"";
+        }
+        if (native) {
+            rc = fn(data, len, ctx, out);
+        } else {
+            ctx->pkt = data;
+            ctx->len = len;
+            rc = vfmi_interp_fast(prog, ctx, out);
+        }
+    done:
+        if (want_codes)
+            codes[i] = rc;
+        accepted += *out != 0;
+    }
+    return accepted;
+}
+
+int vfm_run_batch(vfm_state_t *vm, const vfm_packet_t *pkts, size_t n, uint64_t *results,
+                  int *codes)
+{
+    if (!vm)
+        return VFM_ERROR_INVALID_ARGUMENT;
+    if (!vm->prog)
+        return VFM_ERROR_INVALID_PROGRAM;
+    if (n > INT_MAX || (!pkts && n))
+        return VFM_ERROR_INVALID_ARGUMENT;
+#define BATCH_CASE(nat, res, cod)                                                          \
+    case (nat) << 2 | (res) << 1 | (cod):                                                  \
+        return batch_loop(vm, pkts, n, results, codes, nat, res, cod);
+    switch ((vm->jit.fn != NULL) << 2 | (results != NULL) << 1 | (codes != NULL)) {
+        BATCH_CASE(0, 0, 0) BATCH_CASE(0, 0, 1) BATCH_CASE(0, 1, 0) BATCH_CASE(0, 1, 1)
+        BATCH_CASE(1, 0, 0) BATCH_CASE(1, 0, 1) BATCH_CASE(1, 1, 0) BATCH_CASE(1, 1, 1)
+    }
+#undef BATCH_CASE
+    abort(); /* the cases above cover all eight values */
+}
+
 int vfm_execute_len(vfm_state_t *vm, const uint8_t *packet, size_t packet_len)
 {
     uint64_t v;

@@ -8,8 +8,12 @@
  * Each program runs its whole packet sequence on two VMs (one interpreted,
  * one on the compared backend) so flow-table state evolves on both and must
  * stay identical.  Every --trace-every'th program also runs on a third VM
- * through vfm_trace.  Any difference in return code or result prints the
- * seed, the program, the packet and both results, and exits 1.
+ * through vfm_trace.  With --batch, the whole sequence then runs again
+ * through vfm_run_batch (random bursts and output arrays) on an interpreted
+ * VM and, against the JIT, a native one: every packet must get exactly what
+ * vfm_run gave it on the interpreter.  Any difference in return code or
+ * result prints the seed, the program, the packet and both results, and
+ * exits 1.
  *
  * Exit: 0 all agree; 1 a mismatch, a refused or failed load, or a usage
  * error; 2 bad input (an unreadable capture); 77 no JIT on this host or no
@@ -26,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "batch.h"
 #include "gen.h"
 #include "packets.h"
 #include "report.h"
@@ -42,7 +47,7 @@ typedef struct options {
     uint64_t pairs, seed, index, seconds;
     uint32_t packets;     /* per program */
     uint32_t trace_every; /* 0 = never */
-    bool forever, replay, dump, allow_refusal, inject_fault, verbose, no_pcap;
+    bool forever, replay, dump, allow_refusal, inject_fault, verbose, no_pcap, batch;
     const char *pcap;
     enum against against;
 } options_t;
@@ -51,10 +56,12 @@ typedef struct options {
 typedef struct run {
     const options_t *o;
     vfm_state_t *vm_interp, *vm_other, *vm_trace;
+    vfm_state_t *vm_batch[2]; /* --batch: interpreter, JIT (NULL against trace) */
+    vfmd_seq_t seq;           /* --batch: the current program's packets */
     vfmd_pool_t pool;
     vfmd_buf_t buf;
     vfmg_stats_t gen;
-    uint64_t pairs, programs, rejected, refused, traced_pairs;
+    uint64_t pairs, programs, rejected, refused, traced_pairs, batched_pairs;
     uint64_t native_bytes; /* JIT code compiled, summed over programs */
     uint64_t by_rc[32]; /* interpreter outcomes, by -rc */
     bool fault_done;
@@ -96,9 +103,9 @@ static bool same(const vfmd_result_t *a, const vfmd_result_t *b)
 static void print_replay(const run_t *r, uint64_t index)
 {
     const options_t *o = r->o;
-    fprintf(stderr, "  replay: " TOOL " --seed %" PRIu64 " --index %" PRIu64 " --packets %u%s%s%s",
+    fprintf(stderr, "  replay: " TOOL " --seed %" PRIu64 " --index %" PRIu64 " --packets %u%s%s%s%s",
             o->seed, index, o->packets, o->against == AGAINST_TRACE ? " --against trace" : "",
-            o->no_pcap ? " --no-pcap" : "", o->pcap ? " -r " : "");
+            o->batch ? " --batch" : "", o->no_pcap ? " --no-pcap" : "", o->pcap ? " -r " : "");
     fprintf(stderr, "%s --dump\n", o->pcap ? o->pcap : "");
 }
 
@@ -121,6 +128,31 @@ static void report_mismatch(const run_t *r, uint64_t index, const vfmg_program_t
     vfmd_print_packet(stderr, pkt, len);
     if (k)
         fprintf(stderr, "  (the %u packets before it ran first: flow state depends on them)\n", k);
+    print_replay(r, index);
+}
+
+/* A burst of vfm_run_batch disagreed with vfm_run on the interpreter. */
+static void report_batch_mismatch(const run_t *r, uint64_t index, const vfmg_program_t *p,
+                                  const char *vmname, const vfmd_batch_diff_t *d)
+{
+    const vfmd_seq_t *s = &r->seq;
+    char sa[96], sb[96];
+    fprintf(stderr, TOOL ": MISMATCH: seed %" PRIu64 ", program %" PRIu64
+                    " (program seed 0x%016" PRIx64 "): vfm_run_batch on the %s, burst of "
+                    "packets %u-%u\n",
+            r->o->seed, index, vfmg_program_seed(r->o->seed, index), vmname, d->first + 1,
+            d->last + 1);
+    if (d->count_got != d->count_want)
+        fprintf(stderr, "  accepted count: vfm_run_batch %d, vfm_run %d\n", d->count_got,
+                d->count_want);
+    else
+        fprintf(stderr, "  packet %u (%zu bytes):\n  %-13s %s\n  %-13s %s\n", d->k + 1,
+                s->len[d->k], "vfm_run", vfmd_result_str(&s->want[d->k], sa, sizeof sa),
+                "vfm_run_batch", vfmd_result_str(&d->got, sb, sizeof sb));
+    fprintf(stderr, "  program:\n");
+    vfmd_print_program(stderr, p);
+    fprintf(stderr, "  packet:\n");
+    vfmd_print_packet(stderr, s->bytes + s->off[d->k], s->len[d->k]);
     print_replay(r, index);
 }
 
@@ -204,7 +236,9 @@ static int run_program(run_t *r, uint64_t index)
     bool traced = o->trace_every && index % o->trace_every == 0;
     if (load(r, r->vm_interp, &p, index, "interpreter") ||
         load(r, r->vm_other, &p, index, other_name(r)) ||
-        (traced && load(r, r->vm_trace, &p, index, "trace"))) {
+        (traced && load(r, r->vm_trace, &p, index, "trace")) ||
+        (o->batch && load(r, r->vm_batch[0], &p, index, "batch interpreter")) ||
+        (r->vm_batch[1] && load(r, r->vm_batch[1], &p, index, "batch jit"))) {
         vfmg_program_free(&p);
         return -1;
     }
@@ -234,6 +268,7 @@ static int run_program(run_t *r, uint64_t index)
 
     vfmg_rng_t prng;
     vfmg_seed(&prng, pseed ^ 0x5041434b45545321u); /* "PACKETS!" */
+    vfmd_seq_reset(&r->seq);
     for (uint32_t k = 0; k < o->packets && status == 0; k++) {
         size_t len;
         const uint8_t *pkt = vfmd_packet(&prng, &r->pool, &p, &r->buf, &len);
@@ -242,12 +277,16 @@ static int run_program(run_t *r, uint64_t index)
         vfmd_result_t a = run_plain(r->vm_interp, pkt, len);
         vfmd_result_t b = o->against == AGAINST_JIT ? run_plain(r->vm_other, pkt, len)
                                                     : run_traced(r->vm_other, pkt, len);
-        if (o->inject_fault && !r->fault_done) {
+        if (o->inject_fault && !r->fault_done && !o->batch) {
             b.value ^= 1; /* self-test: this must be reported */
             r->fault_done = true;
         }
         r->pairs++;
         r->by_rc[-a.rc < 32 && a.rc <= 0 ? -a.rc : 31]++;
+        if (o->batch && vfmd_seq_add(&r->seq, pkt, len, a) < 0) {
+            fprintf(stderr, TOOL ": out of memory keeping packets for --batch\n");
+            status = -1;
+        }
         if (o->dump) {
             char sa[96], sb[96];
             printf("packet %u (%zu bytes): interp %s, %s %s\n", k + 1, len,
@@ -266,6 +305,39 @@ static int run_program(run_t *r, uint64_t index)
                 report_mismatch(r, index, &p, k, pkt, len, "interp", &a, "sampled-trace", &t);
                 status = -1;
             }
+        }
+    }
+    /* The same sequence through vfm_run_batch: it must give what vfm_run gave. */
+    for (int e = 0; e < 2 && o->batch && status == 0; e++) {
+        vfm_state_t *vm = r->vm_batch[e];
+        const char *name = e ? "jit" : "interpreter";
+        if (!vm)
+            continue;
+        vfmg_rng_t brng;
+        vfmg_seed(&brng, pseed ^ 0x4241544348455321u ^ (uint64_t)e); /* "BATCHES!" */
+        snprintf(crash_note, sizeof crash_note,
+                 "  while running program %" PRIu64 " of seed %" PRIu64 " through "
+                 "vfm_run_batch on the %s (add --batch to the replay)\n", index, o->seed, name);
+        vfmd_batch_diff_t d;
+        bool corrupt = o->inject_fault && !r->fault_done;
+        r->fault_done |= corrupt;
+        if (vfmd_seq_run(&r->seq, vm, &brng, corrupt, &d) != 0) {
+            report_batch_mismatch(r, index, &p, name, &d);
+            status = -1;
+            break;
+        }
+        r->batched_pairs += r->seq.n;
+        vfm_flow_stats_t fi, fbat;
+        vfm_flow_table_stats(r->vm_interp, &fi);
+        vfm_flow_table_stats(vm, &fbat);
+        if (fi.entries != fbat.entries || fi.evictions != fbat.evictions) {
+            fprintf(stderr, TOOL ": MISMATCH: program %" PRIu64 ": flow tables differ after %u "
+                            "packets: interp %u entries, %" PRIu64 " evictions; batch on the "
+                            "%s %u, %" PRIu64 "\n", index, r->seq.n, fi.entries, fi.evictions,
+                    name, fbat.entries, fbat.evictions);
+            vfmd_print_program(stderr, &p);
+            print_replay(r, index);
+            status = -1;
         }
     }
     /* Flow state must have evolved identically: compare the tables' figures. */
@@ -370,7 +442,12 @@ static int setup(run_t *r)
     r->vm_interp = new_vm(false);
     r->vm_other = new_vm(o->against == AGAINST_JIT);
     r->vm_trace = new_vm(false);
-    if (!r->vm_interp || !r->vm_other || !r->vm_trace) {
+    if (o->batch) {
+        r->vm_batch[0] = new_vm(false);
+        r->vm_batch[1] = o->against == AGAINST_JIT ? new_vm(true) : NULL;
+    }
+    if (!r->vm_interp || !r->vm_other || !r->vm_trace ||
+        (o->batch && (!r->vm_batch[0] || (o->against == AGAINST_JIT && !r->vm_batch[1])))) {
         fprintf(stderr, TOOL ": out of memory creating VMs\n");
         return EXIT_FAIL;
     }
@@ -382,6 +459,9 @@ static void teardown(run_t *r)
     vfm_destroy(r->vm_interp);
     vfm_destroy(r->vm_other);
     vfm_destroy(r->vm_trace);
+    vfm_destroy(r->vm_batch[0]);
+    vfm_destroy(r->vm_batch[1]);
+    vfmd_seq_free(&r->seq);
     vfmd_buf_free(&r->buf);
     vfmd_pool_free(&r->pool);
 }
@@ -421,6 +501,9 @@ static int summarize(const run_t *r, double secs)
            r->gen.back_jumps, r->gen.uneven_joins, covered, total);
     if (r->o->against == AGAINST_JIT)
         printf("; %" PRIu64 " bytes of native code compiled", r->native_bytes);
+    if (r->o->batch)
+        printf("; %" PRIu64 " packet runs through vfm_run_batch agree with vfm_run",
+               r->batched_pairs);
     printf("\n");
     int bad = 0;
     if (r->programs >= 1000) {
@@ -466,7 +549,11 @@ static void usage(FILE *fp)
             "                    or trace (vfm_trace, every host)\n"
             "  --trace-every N   also run every Nth program on vfm_trace (default 16, 0: never)\n"
             "  --allow-refusal   count programs the JIT does not compile instead of failing\n"
-            "  --inject-fault    self-test: corrupt one result, which must be reported\n"
+            "  --batch           also run each program's packets through vfm_run_batch\n"
+            "                    (interpreter, and JIT unless --against trace) in random\n"
+            "                    bursts; each packet must get what vfm_run gave it\n"
+            "  --inject-fault    self-test: corrupt one result (with --batch: one batch\n"
+            "                    result), which must be reported\n"
             "  -v, --verbose     more detail\n"
             "  --help, --version\n"
             "Exit status: 0 all agree, 1 mismatch or failure (or usage error), 2 unreadable\n"
@@ -496,7 +583,7 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 static int parse_options(int argc, char **argv, options_t *o)
 {
     enum { O_PAIRS = 256, O_SECONDS, O_FOREVER, O_PACKETS, O_SEED, O_INDEX, O_DUMP, O_NOPCAP,
-           O_AGAINST, O_TRACE_EVERY, O_ALLOW_REFUSAL, O_INJECT, O_HELP, O_VERSION };
+           O_AGAINST, O_TRACE_EVERY, O_ALLOW_REFUSAL, O_INJECT, O_BATCH, O_HELP, O_VERSION };
     static const struct option longopts[] = {
         {"pairs", required_argument, NULL, O_PAIRS},
         {"seconds", required_argument, NULL, O_SECONDS},
@@ -511,6 +598,7 @@ static int parse_options(int argc, char **argv, options_t *o)
         {"trace-every", required_argument, NULL, O_TRACE_EVERY},
         {"allow-refusal", no_argument, NULL, O_ALLOW_REFUSAL},
         {"inject-fault", no_argument, NULL, O_INJECT},
+        {"batch", no_argument, NULL, O_BATCH},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
@@ -573,6 +661,9 @@ static int parse_options(int argc, char **argv, options_t *o)
             break;
         case O_INJECT:
             o->inject_fault = true;
+            break;
+        case O_BATCH:
+            o->batch = true;
             break;
         case 'v':
             o->verbose = true;

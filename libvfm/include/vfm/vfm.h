@@ -131,6 +131,36 @@ int vfm_execute_len(vfm_state_t *vm, const uint8_t *packet, size_t packet_len);
 /** Run and get the full 64-bit RET value in *result. Returns VFM_SUCCESS or an error. */
 int vfm_run(vfm_state_t *vm, const uint8_t *packet, size_t packet_len, uint64_t *result);
 
+/** One packet of a batch (vfm_run_batch): @p len bytes at @p data. */
+typedef struct vfm_packet {
+    const uint8_t *data; /* may be NULL only when len is 0, as for vfm_run() */
+    size_t len;
+} vfm_packet_t;
+
+/**
+ * vfm_run() on pkts[0], ..., pkts[n-1], in that order: the same results and
+ * error codes bit for bit, the same flow-table updates and a fresh loop
+ * budget per packet.  The checks vfm_run() makes on every call are made once,
+ * and with native code active the loop calls it directly, so a burst costs
+ * less per packet than n calls of vfm_run().
+ *
+ * results[i] gets packet i's 64-bit RET value (0 when it failed) and codes[i]
+ * what vfm_run() would return for it (VFM_SUCCESS or a negative
+ * VFM_ERROR_*); either array may be NULL when not wanted.  A packet with
+ * data NULL and len > 0 gets VFM_ERROR_INVALID_ARGUMENT (NULL with len 0 is
+ * the empty packet), and the others still run, as with vfm_run().
+ *
+ * Returns the number of packets accepted (VFM_SUCCESS and a non-zero value),
+ * or, with nothing run and neither array written, in this order:
+ * VFM_ERROR_INVALID_ARGUMENT for a NULL vm; VFM_ERROR_INVALID_PROGRAM when no
+ * program is loaded; VFM_ERROR_INVALID_ARGUMENT for n > INT_MAX or pkts NULL
+ * with n > 0.  n = 0 (pkts may then be NULL) runs nothing and returns 0.
+ * Threads: as vfm_run() (one thread per VM).  A helper must not change this
+ * VM's program or settings during the batch.
+ */
+int vfm_run_batch(vfm_state_t *vm, const vfm_packet_t *pkts, size_t n, uint64_t *results,
+                  int *codes);
+
 /**
  * Called before each instruction by vfm_trace(): @p pc is the byte offset,
  * stack[0] the bottom, stack[depth-1] the top.
