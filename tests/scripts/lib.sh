@@ -132,6 +132,21 @@ frame_arp() {
     printf '00 00 00 00 00 01 0a 00 00 01 00 00 00 00 00 00 0a 00 00 02'
 }
 
+# five_pcap FILE: the small capture several suites use (Ethernet): 1 TCP SYN
+# to 80, 2 ARP, 3 SYN to 443, 4 ACK to 80, 5 SYN+ACK to 22.
+five_pcap() {
+    local hex
+    hex=$({
+        pcap_header
+        pcap_record "$(frame_tcp 80 02)"
+        pcap_record "$(frame_arp)"
+        pcap_record "$(frame_tcp 443 02)"
+        pcap_record "$(frame_tcp 80 10)"
+        pcap_record "$(frame_tcp 22 12)"
+    } | tr '\n' ' ')
+    hexfile "$1" "$hex"
+}
+
 # tcpdump_count FILE FILTER: sets TD_COUNT to the number tcpdump --count
 # reports (empty when tcpdump cannot read the file) and TD_RC to its exit
 # code (1 for a truncated file that still gives a count).  Runs in the

@@ -12,16 +12,7 @@ need_env VFLISPC VFM_TEST VFM_SOURCE_DIR VFM_VERSION
 SHARED=${1:-}
 V=$VFLISPC
 
-# A capture built here: 5 frames, 2 of them TCP to port 80.
-{
-    pcap_header
-    pcap_record "$(frame_tcp 80 02)"
-    pcap_record "$(frame_arp)"
-    pcap_record "$(frame_tcp 443 02)"
-    pcap_record "$(frame_tcp 80 10)"
-    pcap_record "$(frame_tcp 22 12)"
-} | tr '\n' ' ' >"$TMP/five.hex"
-hexfile "$TMP/five.pcap" "$(cat "$TMP/five.hex")"
+five_pcap "$TMP/five.pcap" # 5 frames, 2 of them TCP to port 80
 
 # ---- conventions -----------------------------------------------------------------
 expect "vflispc --help" 0 "$V" --help

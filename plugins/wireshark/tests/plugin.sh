@@ -13,16 +13,7 @@ need_env VFM_VERSION
 plugin_loads
 
 # ---- captures built here ------------------------------------------------------
-# five.pcap (Ethernet): 1 TCP SYN to 80, 2 ARP, 3 SYN to 443, 4 ACK to 80, 5 SYN+ACK to 22.
-{
-    pcap_header
-    pcap_record "$(frame_tcp 80 02)"
-    pcap_record "$(frame_arp)"
-    pcap_record "$(frame_tcp 443 02)"
-    pcap_record "$(frame_tcp 80 10)"
-    pcap_record "$(frame_tcp 22 12)"
-} | tr '\n' ' ' >"$TMP/five.hex"
-hexfile "$TMP/five.pcap" "$(cat "$TMP/five.hex")"
+five_pcap "$TMP/five.pcap" # 5 frames, 2 of them TCP to port 80
 FIVE=$TMP/five.pcap
 
 # A pcap header for link type $1 (a number below 256).
