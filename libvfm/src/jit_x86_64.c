@@ -1066,6 +1066,11 @@ static void emit_insn(xjit_t *j, const vfmi_insn_t *in)
     /* Only these read a pending comparison's flags; for the rest it becomes 0/1 now. */
     if (op != VFM_OP_JZ && op != VFM_OP_JNZ && op != VFM_OP_RET && op != VFM_OP_POP)
         settle_flags(j);
+    /* The ALU ops (the table's two-in, one-out rows that are not comparisons). */
+    if (vfm_opinfo_is_binop(in->info) && !(in->info->flags & VFM_F_CMP)) {
+        emit_binop(j, op);
+        return;
+    }
     switch (op) {
     case VFM_OP_LD8:
     case VFM_OP_LD16:
@@ -1126,18 +1131,6 @@ static void emit_insn(xjit_t *j, const vfmi_insn_t *in)
         }
         break;
     }
-    case VFM_OP_ADD:
-    case VFM_OP_SUB:
-    case VFM_OP_MUL:
-    case VFM_OP_DIV:
-    case VFM_OP_MOD:
-    case VFM_OP_AND:
-    case VFM_OP_OR:
-    case VFM_OP_XOR:
-    case VFM_OP_SHL:
-    case VFM_OP_SHR:
-        emit_binop(j, op);
-        break;
     case VFM_OP_NOT: {
         slot_t *s = &j->st[d - 1];
         if (s->kind == S_CONST) {

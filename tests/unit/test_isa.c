@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "unit.h"
+#include "vfm/asm.h"
 #include "vfm/isa.h"
+#include "vfm/vfm.h"
 
 /* Every row sits at its own code; count matches VFM_OPCODE_COUNT. */
 static void test_codes_unique(void)
@@ -155,6 +157,46 @@ static void test_flags_consistent(void)
     CU_ASSERT_EQUAL(vfm_opinfo(VFM_OP_LDX64)->size, 3);
 }
 
+/*
+ * vfm_opinfo_is_binop() picks exactly the ops vfm_binop_eval() computes: for
+ * each, `PUSH a; PUSH b; OP; RET` on the interpreter gives vfm_binop_eval's
+ * value, and there are 16 of them (10 ALU, 6 comparisons).
+ */
+static void test_binop_predicate(void)
+{
+    static const uint64_t pairs[][2] = {{7, 3}, {3, 7}, {0, 5}, {UINT64_MAX, 2}, {1, 64}, {9, 9}};
+    unsigned n = 0, cmp = 0;
+    vfm_state_t *vm = vfm_create();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(vm);
+    for (unsigned b = 0; b < 256; b++) {
+        const vfm_opinfo_t *i = vfm_opinfo((uint8_t)b);
+        if (!vfm_opinfo_is_binop(i))
+            continue;
+        n++;
+        cmp += (i->flags & VFM_F_CMP) != 0;
+        for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
+            char src[128];
+            snprintf(src, sizeof src, "PUSH %llu\nPUSH %llu\n%s\nRET\n",
+                     (unsigned long long)pairs[k][0], (unsigned long long)pairs[k][1], i->name);
+            uint8_t *code = NULL;
+            uint32_t len = 0;
+            CU_ASSERT_EQUAL_FATAL(vfm_assemble(src, strlen(src), NULL, &code, &len, NULL), VFM_SUCCESS);
+            CU_ASSERT_EQUAL_FATAL(vfm_load_program(vm, code, len), VFM_SUCCESS);
+            free(code);
+            uint64_t v = 0;
+            int rc = vfm_run(vm, (const uint8_t *)"", 0, &v);
+            if (rc != VFM_SUCCESS || v != vfm_binop_eval(i->code, pairs[k][0], pairs[k][1]))
+                CU_FAIL(i->name); /* no b is 0: the verifier refuses DIV/MOD by a constant 0 */
+        }
+    }
+    vfm_destroy(vm);
+    CU_ASSERT_EQUAL(n, 16);
+    CU_ASSERT_EQUAL(cmp, 6);
+    CU_ASSERT_FALSE(vfm_opinfo_is_binop(vfm_opinfo(VFM_OP_SWAP)));
+    CU_ASSERT_FALSE(vfm_opinfo_is_binop(vfm_opinfo(VFM_OP_JEQ)));
+    CU_ASSERT_FALSE(vfm_opinfo_is_binop(NULL));
+}
+
 /* The enum names and codes are the table's. */
 static void test_enum_matches_table(void)
 {
@@ -180,6 +222,7 @@ int main(void)
         {"vfm_opinfo_by_name round trip", test_by_name_round_trip},
         {"flags consistent with operands", test_flags_consistent},
         {"enum matches table", test_enum_matches_table},
+        {"vfm_opinfo_is_binop = what vfm_binop_eval computes", test_binop_predicate},
         CU_TEST_INFO_NULL,
     };
     static CU_SuiteInfo suites[] = {

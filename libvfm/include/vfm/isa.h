@@ -86,6 +86,16 @@ unsigned vfm_operand_size(vfm_operand_t kind);
 const char *vfm_operand_name(vfm_operand_t kind);
 
 /**
+ * Is @p info one of the two-operand ops vfm_binop_eval() computes (ADD..XOR,
+ * SHL, SHR, EQ..LE)?  Read from the table: they are exactly the rows that pop
+ * two values and push one, so backends need not list them again.
+ */
+static inline int vfm_opinfo_is_binop(const vfm_opinfo_t *info)
+{
+    return info && info->pops == 2 && info->pushes == 1;
+}
+
+/**
  * What a two-operand ALU or comparison opcode (ADD..XOR, SHL, SHR, EQ..LE)
  * computes from a (below the top) and b (the top): the one definition that
  * constant folders (VFLisp, the JITs, the classic-BPF backend) share with the
