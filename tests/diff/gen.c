@@ -34,19 +34,12 @@ static uint64_t splitmix64(uint64_t x)
 
 void vfmg_seed(vfmg_rng_t *r, uint64_t seed)
 {
-    r->s = splitmix64(seed);
-    if (r->s == 0)
-        r->s = 0x2545f4914f6cdd1du;
+    pg_rng_seed(r, seed);
 }
 
 uint64_t vfmg_next(vfmg_rng_t *r)
 {
-    uint64_t x = r->s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    r->s = x;
-    return x * 0x2545f4914f6cdd1du;
+    return pg_rng_next(r);
 }
 
 uint32_t vfmg_below(vfmg_rng_t *r, uint32_t n)

@@ -22,12 +22,12 @@
 
 #include <stdint.h>
 
+#include "pktgen.h"
 #include "vfm/vfm.h"
 
-/* xorshift64* seeded through splitmix64 (every seed, 0 included, is fine). */
-typedef struct vfmg_rng {
-    uint64_t s;
-} vfmg_rng_t;
+/* The packet generator's xorshift64* (pcaps/pktgen.h), seeded through
+ * splitmix64: every seed, 0 included, is fine. */
+typedef pg_rng_t vfmg_rng_t;
 
 void vfmg_seed(vfmg_rng_t *r, uint64_t seed);
 uint64_t vfmg_next(vfmg_rng_t *r);
