@@ -47,6 +47,12 @@ requires vfm-tcpdump '^tcpdump$'
 requires vfm-wireshark '^libwireshark\.so'
 requires vfm-devel '^vfm-libs'
 
+# The release tarball is the same bytes for the same tree (make-tarball.sh's promise).
+tarballs=$(mktemp -d)
+for k in 1 2; do bash "$top/packaging/make-tarball.sh" "$tarballs/$k.tar.xz"; done
+if cmp -s "$tarballs/1.tar.xz" "$tarballs/2.tar.xz"; then ok "make-tarball.sh is reproducible"; else bad "make-tarball.sh made two different tarballs"; fi
+rm -rf "$tarballs"
+
 root=$(mktemp -d "${TMPDIR:-/tmp}/vfm-rpmroot.XXXXXX")
 chmod 755 "$root"
 trap 'rm -rf "$root"' EXIT
